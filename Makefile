@@ -1,0 +1,37 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+EPOCHS ?= 2
+
+.PHONY: demo test install bench fashion-mnist clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+install: $(PY)
+	$(PIP) install -q -e .
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist package: no internet needed beyond the package mirror.
+fashion-mnist:
+	@test -d $(FASHION_DIR) || { \
+	  echo "Installing Debian package dataset-fashion-mnist (Fashion-MNIST)"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	  { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist; } || \
+	  { echo "Could not install dataset-fashion-mnist; install it, or run: striate train --dataset fashion-mnist --data-dir DIR"; exit 1; }; }
+
+demo: install fashion-mnist
+	$(VENV)/bin/striate train --dataset fashion-mnist --model lenet5 --epochs $(EPOCHS)
+
+test: $(PY)
+	$(PIP) install -q -e '.[test]'
+	$(PY) -m pytest
+
+bench: install
+	$(PIP) install -q -e '.[bench]'
+	$(PY) -m benchmarks.train_speed
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache

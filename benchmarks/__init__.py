@@ -1,0 +1,1 @@
+"""Speed benchmarks of striate against PyTorch, measured side by side in one process."""

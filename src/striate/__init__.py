@@ -1,0 +1,17 @@
+"""striate: convolutional neural networks from first principles on NumPy.
+
+    import striate
+    from striate import layers as L, optim
+
+    model = striate.Sequential([L.Conv2D(6, 5, padding=2), L.ReLU(), L.MaxPool2D(2),
+                                L.Flatten(), L.Dense(10)], input_shape=(28, 28, 1))
+"""
+
+from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules
+from .errors import FormatError
+from .model import Sequential
+
+__version__ = "0.1.0"
+
+__all__ = ["Sequential", "FormatError", "layers", "losses", "optim", "schedules", "init",
+           "metrics", "callbacks", "functional", "models", "datasets", "__version__"]

@@ -1,0 +1,1 @@
+"""The `striate` command line: one module per command."""

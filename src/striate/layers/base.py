@@ -1,0 +1,146 @@
+"""The layer contract every striate layer follows.
+
+    layer.build(input_shape)         input_shape without the batch axis, e.g. (28, 28, 1);
+                                     creates params, sets output_shape and num_params
+    layer.forward(x, training=False) → y
+    layer.backward(dy)               → dx, and fills layer.grads (same keys as params)
+
+A layer keeps one cache, set only by forward(training=True), for its backward pass.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+
+import numpy as np
+
+
+class Layer:
+    """Base class: naming, building, input validation, the cache and the repr."""
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.input_shape: tuple | None = None
+        self.output_shape: tuple | None = None
+        self.num_params = 0
+        self.dtype = np.dtype(np.float32)
+        self.index: int | None = None  # position in a Sequential, 1-based; names errors
+        self._cache = None
+
+    # ---- identity -------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """"Conv2D #3" inside a model (its position), plain "Conv2D" on its own."""
+        cls = type(self).__name__
+        return cls if self.index is None else f"{cls} #{self.index}"
+
+    def _remember(self, **args) -> None:
+        """Keep the constructor arguments: for repr, and to describe the layer in a file."""
+        self._args = args
+
+    def get_config(self) -> dict:
+        """The constructor arguments, enough to rebuild the layer."""
+        return dict(getattr(self, "_args", {}))
+
+    def __repr__(self) -> str:
+        sig = inspect.signature(type(self).__init__).parameters
+        shown = []
+        for key, value in self.get_config().items():
+            default = sig[key].default if key in sig else inspect.Parameter.empty
+            if default is inspect.Parameter.empty:
+                shown.append(repr(value))
+            elif value != default:
+                shown.append(f"{key}={value!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    # ---- building -------------------------------------------------------------
+    def build(self, input_shape, rng: np.random.Generator | None = None, dtype=np.float32) -> tuple:
+        """Create parameters for inputs of shape (N, *input_shape); return output_shape."""
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        if any(d is not None and d < 1 for d in input_shape):
+            raise ValueError(f"{self.name}: input_shape must have positive sizes, got {input_shape}")
+        self.dtype = np.dtype(dtype)
+        if rng is None:
+            rng = np.random.default_rng()
+        self.input_shape = input_shape
+        self.output_shape = tuple(self._build(input_shape, rng))
+        for key, value in self.params.items():
+            self.params[key] = np.ascontiguousarray(value, dtype=self.dtype)
+            self.grads[key] = np.zeros_like(self.params[key])
+        self.num_params = int(sum(p.size for p in self.params.values()))
+        return self.output_shape
+
+    @property
+    def built(self) -> bool:
+        return self.output_shape is not None
+
+    def _build(self, input_shape: tuple, rng: np.random.Generator) -> tuple:
+        """Create self.params; return the output shape. Parameter-free layers keep the shape."""
+        return input_shape
+
+    def astype(self, dtype) -> "Layer":
+        """Convert parameters (and what forward computes in) to dtype, e.g. float64."""
+        self.dtype = np.dtype(dtype)
+        for key in self.params:
+            self.params[key] = self.params[key].astype(self.dtype)
+            self.grads[key] = np.zeros_like(self.params[key])
+        return self
+
+    # ---- checks ---------------------------------------------------------------
+    def _expected(self) -> str:
+        dims = ", ".join("?" if d is None else str(d) for d in self.input_shape)
+        return f"(N, {dims})"
+
+    def _check_input(self, x) -> np.ndarray:
+        """Validate x against the built input shape (building on first use) and cast it."""
+        x = np.asarray(x)
+        if not self.built:
+            if x.ndim < 2:
+                raise ValueError(f"{self.name} expected a batch of inputs, got shape {x.shape}")
+            dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
+            self.build(x.shape[1:], dtype=dtype)
+        got = x.shape[1:]
+        if x.ndim != len(self.input_shape) + 1 or any(
+            e is not None and e != g for e, g in zip(self.input_shape, got)
+        ):
+            raise ValueError(f"{self.name} expected input of shape {self._expected()}, got {x.shape}")
+        if x.dtype != self.dtype:
+            x = x.astype(self.dtype)
+        return x
+
+    def _check_grad(self, dy) -> np.ndarray:
+        """The cache must exist, and dy must have the shape forward returned."""
+        if self._cache is None:
+            raise RuntimeError(
+                f"{self.name}: backward() needs the cache of forward(x, training=True); "
+                "call forward(x, training=True) first"
+            )
+        dy = np.asarray(dy)
+        expected = self._batch_out_shape
+        if dy.shape != expected:
+            raise ValueError(f"{self.name}: backward expected dy of shape {expected}, got {dy.shape}")
+        if dy.dtype != self.dtype:
+            dy = dy.astype(self.dtype)
+        return dy
+
+    def _keep(self, training: bool, y: np.ndarray, cache) -> np.ndarray:
+        """Store the cache (only when training) and the output shape backward will check."""
+        self._cache = cache if training else None
+        self._batch_out_shape = y.shape
+        return y
+
+    # ---- default: no parameters, no input gradient skipping -------------------
+    def forward(self, x, training: bool = False):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, dy, input_grad: bool = True):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def positive_int(value, name: str, owner: str) -> int:
+    """An int ≥ 1, or a ValueError naming the argument and echoing the value."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return int(value)

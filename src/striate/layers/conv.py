@@ -1,0 +1,108 @@
+"""Conv2D: a learnable bank of 3-D kernels slid over an NHWC image."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import init
+from ..functional import conv as F
+from ..functional.shapes import output_size, pair, parse_padding, resolve_padding
+from .base import Layer, positive_int
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every deep-learning library).
+
+    Args:
+        filters: number of kernels F, i.e. output channels.
+        kernel_size: int or (kh, kw).
+        stride: int or (sh, sw); step between output pixels.
+        padding: "valid" (none), "same" (output = input / stride; the odd extra row or
+            column goes at the bottom/right), an int, (ph, pw) or ((top, bottom), (left, right)).
+        dilation: int or (dh, dw); gap between kernel taps.
+        groups: split channels into groups convolved separately (groups = C: depthwise).
+        bias: add a learnable bias per filter.
+        kernel_initializer, bias_initializer: names from striate.init.
+
+    Shape:
+        input (N, H, W, C) → output (N, Ho, Wo, F),
+        Ho = (H + pad_top + pad_bottom − dh·(kh − 1) − 1) // sh + 1, likewise Wo.
+
+    Parameters:
+        kernel (kh, kw, C // groups, F), bias (F,): kh·kw·C/groups + 1 per filter.
+
+    Example:
+        >>> conv = Conv2D(10, 3)                    # 39×39×3 → 37×37×10
+        >>> conv.build((39, 39, 3)); conv.num_params
+        280
+    """
+
+    def __init__(self, filters, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros"):
+        super().__init__()
+        owner = type(self).__name__
+        self.filters = positive_int(filters, "filters", owner)
+        self.kernel_size = pair(kernel_size, "kernel_size", owner)
+        self.stride = pair(stride, "stride", owner)
+        self.padding = parse_padding(padding, owner)
+        self.dilation = pair(dilation, "dilation", owner)
+        self.groups = positive_int(groups, "groups", owner)
+        if self.filters % self.groups:
+            raise ValueError(f"{owner}: filters ({filters}) must be divisible by groups ({groups})")
+        if not isinstance(bias, bool):
+            raise ValueError(f"{owner}: bias must be True or False, got {bias!r}")
+        self.use_bias = bias
+        self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
+        self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
+        self._remember(filters=filters, kernel_size=kernel_size, stride=stride, padding=padding,
+                       dilation=dilation, groups=groups, bias=bias,
+                       kernel_initializer=kernel_initializer, bias_initializer=bias_initializer)
+
+    def _build(self, input_shape, rng):
+        if len(input_shape) != 3:
+            raise ValueError(f"{self.name} expected input_shape (H, W, C), got {input_shape}")
+        h, w, c = input_shape
+        if c is None or c % self.groups:
+            raise ValueError(
+                f"{self.name}: input channels ({c}) must be known and divisible by groups ({self.groups})"
+            )
+        kh, kw = self.kernel_size
+        shape = (kh, kw, c // self.groups, self.filters)
+        self.params["kernel"] = self.kernel_init(shape, rng)
+        if self.use_bias:
+            self.params["bias"] = self.bias_init((self.filters,), rng)
+        return (*self._output_hw(h, w), self.filters)
+
+    def _output_hw(self, h, w):
+        """Resolve padding for this input size, then the output size arithmetic."""
+        pad = resolve_padding(self.padding, (h, w), self.kernel_size, self.stride, self.dilation, self.name)
+        ho = output_size(h, self.kernel_size[0], self.stride[0], pad[0], self.dilation[0], self.name, "height")
+        wo = output_size(w, self.kernel_size[1], self.stride[1], pad[1], self.dilation[1], self.name, "width")
+        self._pad = pad
+        return ho, wo
+
+    def _check_input(self, x):
+        x = np.asarray(x)
+        if self.built and x.ndim == 4 and x.shape[-1] != self.input_shape[-1]:
+            raise ValueError(
+                f"{self.name} expected {self.input_shape[-1]} input channels, got input of shape {x.shape}"
+            )
+        return super()._check_input(x)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)  # (N, H, W, C)
+        if None in self.input_shape[:2]:
+            self._output_hw(*x.shape[1:3])  # variable-size model: padding depends on x
+        y, cols = F.conv2d(x, self.params["kernel"], self.params.get("bias"),
+                           self.stride, self._pad, self.dilation, self.groups)
+        return self._keep(training, y, (cols, x.shape, self._pad))  # y (N, Ho, Wo, F)
+
+    def backward(self, dy, input_grad=True):
+        dy = self._check_grad(dy)  # (N, Ho, Wo, F)
+        cols, x_shape, pad = self._cache
+        dx, dkernel, dbias = F.conv2d_backward(dy, cols, x_shape, self.params["kernel"], self.stride,
+                                               pad, self.dilation, self.groups, input_grad)
+        self.grads["kernel"] = dkernel
+        if self.use_bias:
+            self.grads["bias"] = dbias
+        return dx

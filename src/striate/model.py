@@ -1,0 +1,234 @@
+"""Sequential: a stack of layers with Keras's workflow — summary, compile, fit, evaluate, predict."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import losses as losses_mod
+from . import metrics as metrics_mod
+from . import optim as optim_mod
+from .callbacks import Callback, History
+from .layers.base import Layer
+from .progress import ProgressBar
+
+
+class Sequential:
+    """A network that applies its layers one after another.
+
+    Args:
+        layers: list of Layer instances.
+        input_shape: shape of one sample, no batch axis, e.g. (28, 28, 1); builds the
+            layers at once. Without it the model builds on the first batch it sees.
+        seed: seeds the one numpy.random.Generator behind initialisation and shuffling,
+            so two runs with the same seed are bit-identical.
+        dtype: float32 (default) or float64 (for gradient checks).
+    """
+
+    def __init__(self, layers=None, input_shape=None, seed=None, dtype=np.float32):
+        self.layers: list[Layer] = []
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.dtype = np.dtype(dtype)
+        self.input_shape = None
+        self.optimizer = self.loss = None
+        self.metrics: list[tuple[str, object]] = []
+        self.stop_training = False
+        for layer in layers or []:
+            self.add(layer)
+        if input_shape is not None:
+            self.build(input_shape)
+
+    # ---- structure ------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Sequential: expected a striate layer, got {layer!r}")
+        if layer in self.layers:
+            raise ValueError(f"Sequential: {layer!r} is already in this model; use a new instance")
+        self.layers.append(layer)
+        layer.index = len(self.layers)
+        if self.input_shape is not None:
+            prev = self.layers[-2].output_shape if len(self.layers) > 1 else self.input_shape
+            layer.build(prev, self.rng, self.dtype)
+
+    def build(self, input_shape) -> tuple:
+        """Build every layer in order; returns the model's output shape (no batch axis)."""
+        shape = tuple(input_shape)
+        self.input_shape = shape
+        for layer in self.layers:
+            shape = layer.build(shape, self.rng, self.dtype)
+        return shape
+
+    @property
+    def built(self) -> bool:
+        return self.input_shape is not None
+
+    @property
+    def output_shape(self):
+        return self.layers[-1].output_shape if self.layers else self.input_shape
+
+    def count_params(self) -> int:
+        return sum(layer.num_params for layer in self.layers)
+
+    def summary(self, print_fn=print) -> str:
+        """A Keras-like table: each layer, its output shape and parameter count; totals."""
+        if not self.built:
+            raise RuntimeError("Sequential.summary(): build the model first (give input_shape)")
+        rows = [("#", "Layer", "Output shape", "Params")]
+        rows.append(("", "Input", str((None, *self.input_shape)), ""))
+        for layer in self.layers:
+            rows.append((str(layer.index), repr(layer), str((None, *layer.output_shape)), f"{layer.num_params:,}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        line = "  ".join("-" * w for w in widths)
+        fmt = lambda r: "  ".join(  # noqa: E731 - local table formatter
+            c.rjust(w) if i in (0, 3) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+        ).rstrip()
+        out = [fmt(rows[0]), line.replace("-", "="), *map(fmt, rows[1:]), line.replace("-", "=")]
+        total = self.count_params()
+        out.append(f"Total params: {total:,} ({total * self.dtype.itemsize / 1024:,.1f} KiB)")
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def __repr__(self):
+        return f"Sequential({len(self.layers)} layers, input_shape={self.input_shape})"
+
+    # ---- passes ---------------------------------------------------------------
+    def _ensure_built(self, x) -> None:
+        if not self.built:
+            self.build(np.shape(x)[1:])
+
+    def forward(self, x, training: bool = False):
+        """Run every layer; training=True keeps the caches backward needs."""
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    __call__ = forward
+
+    def backward(self, dy) -> None:
+        """Back-propagate dy through every layer, filling their grads.
+
+        The first layer's input gradient is never used, so it is not computed.
+        """
+        for layer in reversed(self.layers[1:]):
+            dy = layer.backward(dy)
+        if self.layers[0].params:
+            self.layers[0].backward(dy, input_grad=False)
+
+    # ---- training -------------------------------------------------------------
+    def compile(self, optimizer="sgd", loss="cross_entropy", metrics=()):
+        """Choose the optimizer, the loss and the metrics to report."""
+        self.optimizer = optim_mod.get(optimizer)
+        self.loss = losses_mod.get(loss)
+        self.metrics = [metrics_mod.get(m) for m in metrics]
+        return self
+
+    def train_step(self, x, y):
+        """Forward, loss, backward, one optimizer step. Returns (loss, predictions)."""
+        out = self.forward(x, training=True)
+        loss = self.loss.forward(out, y)
+        self.backward(self.loss.backward())
+        self.optimizer.step(self.layers)
+        return loss, out
+
+    def _check_data(self, x, y, where: str):
+        x = np.asarray(x)
+        y = np.asarray(y)
+        if len(x) != len(y):
+            raise ValueError(f"{where}: x has {len(x)} samples but y has {len(y)}")
+        if len(x) == 0:
+            raise ValueError(f"{where}: no samples")
+        return x, y
+
+    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1,
+            callbacks=None, initial_epoch=0) -> History:
+        """Train for `epochs` passes over (x, y) in shuffled mini-batches.
+
+        Args:
+            x: inputs (N, *input_shape); y: labels (N,) or targets.
+            validation_data: (x_val, y_val), evaluated after every epoch.
+            verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
+            callbacks: list of striate.callbacks.Callback.
+        Returns:
+            History with per-epoch "loss", metric names, and "val_" versions.
+        """
+        if self.optimizer is None:
+            raise RuntimeError("Sequential.fit(): call compile(optimizer, loss, metrics) first")
+        x, y = self._check_data(x, y, "fit")
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
+        self._ensure_built(x)
+        history = History()
+        cbs: list[Callback] = [history, *(callbacks or [])]
+        for cb in cbs:
+            cb.model = self
+        self.stop_training = False
+        for cb in cbs:
+            cb.on_train_begin()
+        n = len(x)
+        for epoch in range(initial_epoch, epochs):
+            for cb in cbs:
+                cb.on_epoch_begin(epoch)
+            bar = ProgressBar(n, f"Epoch {epoch + 1}/{epochs} ") if verbose == 1 else None
+            order = self.rng.permutation(n) if shuffle else np.arange(n)
+            sums = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}
+            seen = 0
+            for b, start in enumerate(range(0, n, batch_size)):
+                idx = order[start : start + batch_size]
+                xb, yb = x[idx], y[idx]
+                loss, out = self.train_step(xb, yb)
+                sums["loss"] += loss * len(idx)
+                for name, fn in self.metrics:
+                    sums[name] += fn(out, yb) * len(idx)
+                seen += len(idx)
+                logs = {k: v / seen for k, v in sums.items()}
+                for cb in cbs:
+                    cb.on_batch_end(b, logs)
+                if bar:
+                    bar.update(seen, logs)
+            if validation_data is not None:
+                val = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            summary = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+            if bar:
+                bar.finish(summary)
+            elif verbose == 2:
+                print(f"Epoch {epoch + 1}/{epochs} - {summary}", flush=True)
+            for cb in cbs:
+                cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        for cb in cbs:
+            cb.on_train_end()
+        return history
+
+    def evaluate(self, x, y, batch_size=256) -> dict[str, float]:
+        """Loss and metrics over (x, y), computed in batches: {"loss": ..., "accuracy": ...}."""
+        if self.loss is None:
+            raise RuntimeError("Sequential.evaluate(): call compile(optimizer, loss, metrics) first")
+        x, y = self._check_data(x, y, "evaluate")
+        sums = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}
+        for start in range(0, len(x), batch_size):
+            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+            out = self.forward(xb)
+            sums["loss"] += self.loss.forward(out, yb) * len(xb)
+            for name, fn in self.metrics:
+                sums[name] += fn(out, yb) * len(xb)
+        return {k: v / len(x) for k, v in sums.items()}
+
+    def predict(self, x, batch_size=256) -> np.ndarray:
+        """Outputs of the last layer for every sample of x, computed in batches."""
+        x = np.asarray(x)
+        self._ensure_built(x)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
+        out = None
+        for start in range(0, len(x), batch_size):
+            yb = self.forward(x[start : start + batch_size])
+            if out is None:
+                out = np.empty((len(x), *yb.shape[1:]), dtype=yb.dtype)
+            out[start : start + len(yb)] = yb
+        if out is None:
+            raise ValueError("predict: no samples")
+        return out

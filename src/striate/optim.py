@@ -1,0 +1,123 @@
+"""Optimizers: SGD (momentum, Nesterov, L2 weight decay) and Adam (decoupled weight decay).
+
+Both follow PyTorch's update rules exactly, so a striate run and a PyTorch run from the
+same weights take the same steps. `lr` is a float or a schedule from striate.schedules.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .schedules import CosineDecay, OneCycle, Schedule, StepDecay
+
+__all__ = ["Optimizer", "SGD", "Adam", "get", "Schedule", "StepDecay", "CosineDecay", "OneCycle"]
+
+
+class Optimizer:
+    """Updates every layer's params from its grads; keeps per-parameter state and a step count."""
+
+    def __init__(self, lr):
+        if not callable(lr) and (not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0):
+            raise ValueError(f"{type(self).__name__}: lr must be a positive number or a schedule, got {lr!r}")
+        self.lr = lr
+        self.iterations = 0  # steps taken; the schedule's position
+        self.state: dict[str, dict[str, np.ndarray]] = {}
+
+    @property
+    def current_lr(self) -> float:
+        return float(self.lr(self.iterations) if callable(self.lr) else self.lr)
+
+    def step(self, layers) -> None:
+        """One update of every parameter of `layers` (a list of built layers)."""
+        lr = self.current_lr
+        self.iterations += 1
+        for i, layer in enumerate(layers):
+            for key, p in layer.params.items():
+                slot = f"{i}.{key}"
+                if slot not in self.state:
+                    self.state[slot] = self._new_state(p)
+                self._update(p, layer.grads[key], self.state[slot], lr)
+
+    def _new_state(self, p) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _update(self, p, g, state, lr) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's rule:
+
+        g ← g + weight_decay·p;   v ← momentum·v + g
+        p ← p − lr·(g + momentum·v)   if nesterov, else   p ← p − lr·v
+    """
+
+    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+        super().__init__(lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: momentum must lie in [0, 1), got {momentum!r}")
+        if nesterov and momentum == 0:
+            raise ValueError("SGD: nesterov=True needs a momentum > 0")
+        if weight_decay < 0:
+            raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay!r}")
+        self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+
+    def _new_state(self, p):
+        return {"velocity": np.zeros_like(p)} if self.momentum else {}
+
+    def _update(self, p, g, state, lr):
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum:
+            v = state["velocity"]
+            v *= self.momentum
+            v += g
+            g = g + self.momentum * v if self.nesterov else v
+        p -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam with decoupled weight decay (AdamW when weight_decay > 0), PyTorch's rule:
+
+        p ← p·(1 − lr·weight_decay)
+        m ← β1·m + (1 − β1)·g;   v ← β2·v + (1 − β2)·g²
+        p ← p − lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + eps)
+    """
+
+    def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(lr)
+        b1, b2 = betas
+        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+            raise ValueError(f"Adam: betas must lie in [0, 1), got {betas!r}")
+        if eps <= 0 or weight_decay < 0:
+            raise ValueError(f"Adam: eps must be > 0 and weight_decay >= 0, got {eps!r}, {weight_decay!r}")
+        self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
+
+    def _new_state(self, p):
+        return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
+
+    def _update(self, p, g, state, lr):
+        b1, b2 = self.betas
+        t = self.iterations
+        if self.weight_decay:
+            p *= 1 - lr * self.weight_decay
+        m, v = state["m"], state["v"]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        denom = np.sqrt(v / (1 - b2**t))
+        denom += self.eps
+        p -= (lr / (1 - b1**t)) * m / denom
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+
+
+def get(optimizer) -> Optimizer:
+    """An Optimizer from an instance or a name ("sgd", "adam") with default settings."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
+        return OPTIMIZERS[optimizer.lower()]()
+    raise ValueError(f"unknown optimizer {optimizer!r}; expected a striate.optim.Optimizer or 'sgd' or 'adam'")

@@ -1,0 +1,42 @@
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+MNIST_DIR = Path(os.environ.get("STRIATE_TEST_MNIST", SHARED / "mnist"))
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def need_dir(path: Path, what: str):
+    if not path.is_dir():
+        pytest.skip(f"{what} not found at {path}")
+    return path
+
+
+@pytest.fixture
+def mnist_dir():
+    return need_dir(MNIST_DIR, "MNIST IDX files (../shared/data/mnist)")
+
+
+@pytest.fixture
+def fashion_dir():
+    return need_dir(FASHION_DIR, "Fashion-MNIST (Debian package dataset-fashion-mnist)")
+
+
+def pytest_configure(config):
+    """In CI the PyTorch oracle must be there: a skipped oracle would hide a broken install."""
+    if os.environ.get("STRIATE_REQUIRE_ORACLE"):
+        try:
+            import torch  # noqa: F401
+        except ImportError as e:
+            raise pytest.UsageError(f"STRIATE_REQUIRE_ORACLE is set but torch cannot be imported: {e}")
+        for path, what in [(MNIST_DIR, "MNIST"), (FASHION_DIR, "Fashion-MNIST")]:
+            if not path.is_dir():
+                raise pytest.UsageError(f"STRIATE_REQUIRE_ORACLE is set but {what} is missing at {path}")

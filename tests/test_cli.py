@@ -1,0 +1,37 @@
+"""`striate train` end to end on a small generated IDX data set."""
+
+import json
+
+import pytest
+
+from striate.cli.main import main
+
+from .test_datasets import write_fake_mnist
+
+
+def test_train_prints_epochs_and_test_accuracy(tmp_path, rng, capsys):
+    folder = write_fake_mnist(tmp_path / "m", rng)
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(folder), "--epochs", "2", "--batch-size", "16"]) == 0
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "test accuracy:" in out
+
+
+def test_train_json(tmp_path, rng, capsys):
+    folder = write_fake_mnist(tmp_path / "m", rng)
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(folder), "--epochs", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "lenet5" and 0 <= result["test_accuracy"] <= 1
+    assert len(result["history"]["loss"]) == 1
+
+
+def test_missing_data_is_one_clear_line(tmp_path, capsys):
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("striate train: error:") and "train-images-idx3-ubyte" in err
+    assert err.count("\n") == 1
+
+
+def test_unknown_dataset_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--dataset", "imagenet"])
+    assert "invalid choice" in capsys.readouterr().err

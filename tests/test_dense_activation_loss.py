@@ -1,0 +1,111 @@
+"""Dense, Flatten, activations, Softmax and the losses: finite differences and PyTorch."""
+
+import numpy as np
+import pytest
+
+from striate import layers as L
+from striate import losses
+
+from .gradcheck import check_layer, numeric_grad
+
+
+def built(layer, shape, rng=None):
+    layer.build(shape, rng=rng, dtype=np.float64)
+    for p in layer.params.values():
+        if rng is not None:
+            p[...] = rng.standard_normal(p.shape)
+    return layer
+
+
+def test_dense_gradients(rng):
+    check_layer(built(L.Dense(4), (5,), rng), rng.standard_normal((3, 5)), rng)
+
+
+def test_dense_without_bias_has_only_a_kernel(rng):
+    layer = built(L.Dense(4, bias=False), (5,), rng)
+    assert list(layer.params) == ["kernel"] and layer.num_params == 20
+    check_layer(layer, rng.standard_normal((3, 5)), rng)
+
+
+def test_flatten_is_hwc_order_and_reversible(rng):
+    layer = built(L.Flatten(), (2, 3, 4))
+    x = rng.standard_normal((2, 2, 3, 4))
+    y = layer.forward(x, training=True)
+    np.testing.assert_array_equal(y[1, :4], x[1, 0, 0, :])  # channels vary fastest
+    np.testing.assert_array_equal(layer.backward(y), x)
+
+
+@pytest.mark.parametrize("cls", [L.ReLU, L.Sigmoid, L.Tanh, L.Softmax])
+def test_activation_gradients(cls, rng):
+    x = rng.standard_normal((3, 4, 5))
+    x[np.abs(x) < 0.05] = 0.5  # keep ReLU inputs away from its kink
+    check_layer(built(cls(), (4, 5)), x, rng)
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("ReLU", "relu"), ("Sigmoid", "sigmoid"), ("Tanh", "tanh"), ("Softmax", "softmax"),
+])
+def test_activations_match_pytorch(name, fn, rng):
+    from .oracle import to_torch, torch
+
+    layer = built(getattr(L, name)(), (6,))
+    x = rng.standard_normal((4, 6))
+    y = layer.forward(x, training=True)
+    dy = rng.standard_normal(y.shape)
+    dx = layer.backward(dy)
+    tx = to_torch(x)
+    ty = torch.softmax(tx, -1) if fn == "softmax" else getattr(torch, fn)(tx)
+    ty.backward(torch.tensor(dy))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_sigmoid_does_not_overflow():
+    y = built(L.Sigmoid(), (3,)).forward(np.array([[-1000.0, 0.0, 1000.0]]))
+    np.testing.assert_array_equal(y, [[0.0, 0.5, 1.0]])
+
+
+@pytest.mark.parametrize("target_kind", ["labels", "probabilities"])
+def test_cross_entropy_value_and_gradient(target_kind, rng):
+    logits = rng.standard_normal((5, 4)) * 3
+    labels = rng.integers(0, 4, 5)
+    target = labels if target_kind == "labels" else np.eye(4)[labels]
+    loss = losses.CrossEntropy()
+    value = loss.forward(logits, target)
+    expected = -np.mean(np.log(np.exp(logits) / np.exp(logits).sum(1, keepdims=True))[np.arange(5), labels])
+    assert value == pytest.approx(expected, rel=1e-12)
+    numeric = numeric_grad(lambda: losses.CrossEntropy().forward(logits, target), logits)
+    np.testing.assert_allclose(loss.backward(), numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_cross_entropy_is_stable_for_huge_logits():
+    loss = losses.CrossEntropy()
+    assert loss.forward(np.array([[1000.0, 0.0]]), np.array([1])) == pytest.approx(1000.0)
+    assert np.all(np.isfinite(loss.backward()))
+
+
+def test_losses_match_pytorch(rng):
+    from .oracle import to_torch, torch
+
+    logits, labels = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    ce = losses.CrossEntropy()
+    t = to_torch(logits)
+    tl = torch.nn.functional.cross_entropy(t, torch.tensor(labels))
+    tl.backward()
+    assert ce.forward(logits, labels) == pytest.approx(tl.item(), rel=1e-12)
+    np.testing.assert_allclose(ce.backward(), t.grad.numpy(), rtol=1e-10)
+
+    pred, target = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    mse = losses.MSE()
+    t = to_torch(pred)
+    tl = torch.nn.functional.mse_loss(t, torch.tensor(target))
+    tl.backward()
+    assert mse.forward(pred, target) == pytest.approx(tl.item(), rel=1e-12)
+    np.testing.assert_allclose(mse.backward(), t.grad.numpy(), rtol=1e-10)
+
+
+def test_loss_lookup_by_name():
+    assert isinstance(losses.get("cross_entropy"), losses.CrossEntropy)
+    assert isinstance(losses.get("mse"), losses.MSE)
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        losses.get("hinge")
