@@ -20,8 +20,11 @@ def add_parser(sub) -> None:
     p.add_argument("--model", default="lenet5", choices=sorted(models.MODELS))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
+    p.add_argument("--lr", type=float, help="peak learning rate (default: 0.05 for sgd, 0.003 for adam)")
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (Nesterov)")
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+                   help="learning rate over the run: cosine decay to 0, or constant")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
@@ -42,10 +45,21 @@ def find_data(dataset: str, data_dir: str | None) -> Path:
     raise FileNotFoundError(f"no {dataset} data found (tried {tried}); pass --data-dir DIR with the four IDX files")
 
 
+def make_optimizer(args, total_steps: int):
+    """The training recipe: SGD with Nesterov momentum (or Adam) and a cosine-decayed rate."""
+    lr = args.lr if args.lr is not None else (0.05 if args.optimizer == "sgd" else 0.003)
+    if args.schedule == "cosine":
+        lr = optim.CosineDecay(lr, total_steps)
+    if args.optimizer == "adam":
+        return optim.Adam(lr=lr)
+    return optim.SGD(lr=lr, momentum=args.momentum, nesterov=args.momentum > 0)
+
+
 def run(args) -> int:
     (x_train, y_train), (x_test, y_test) = load_folder(find_data(args.dataset, args.data_dir))
     model = models.get(args.model, input_shape=x_train.shape[1:], seed=args.seed)
-    model.compile(optim.SGD(lr=args.lr, momentum=args.momentum), "cross_entropy", ["accuracy"])
+    total_steps = args.epochs * -(-len(x_train) // args.batch_size)
+    model.compile(make_optimizer(args, total_steps), "cross_entropy", ["accuracy"])
     if not args.json:
         print(f"{args.dataset}: {len(x_train)} training and {len(x_test)} test images; "
               f"model {args.model}, {model.count_params():,} parameters")

@@ -1,0 +1,77 @@
+"""Where a training step spends its time: per layer, forward and backward.
+
+    python -m benchmarks.profile_step [--model lenet5|convnet4] [--batch 64] [--steps 30]
+
+Times each layer's forward(training=True) and backward with perf_counter over many
+steps (median per layer), plus the loss and the optimizer step, and compares their sum
+with the time of a whole `train_step`. The gap is the Python glue between layers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import defaultdict
+
+import numpy as np
+
+import striate
+from striate import optim
+
+
+def profile(name: str, batch: int, steps: int):
+    model = striate.models.get(name, seed=0)
+    model.compile(optim.SGD(lr=0.01, momentum=0.9), "cross_entropy")
+    rng = np.random.default_rng(0)
+    x = rng.random((batch, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, batch)
+    times = defaultdict(list)
+    for step in range(steps + 3):
+        t0 = time.perf_counter()
+        out = x
+        for layer in model.layers:
+            t = time.perf_counter()
+            out = layer.forward(out, training=True)
+            times[(layer.name, "forward")].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        model.loss.forward(out, y)
+        dy = model.loss.backward()
+        times[("loss", "both")].append(time.perf_counter() - t)
+        for i, layer in enumerate(reversed(model.layers)):
+            t = time.perf_counter()
+            first = i == len(model.layers) - 1
+            if not first or layer.params:
+                dy = layer.backward(dy, input_grad=not first)
+            times[(layer.name, "backward")].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        model.optimizer.step(model.layers)
+        times[("optimizer", "step")].append(time.perf_counter() - t)
+        times[("whole step", "")].append(time.perf_counter() - t0)
+    med = {k: statistics.median(v[3:]) * 1e3 for k, v in times.items()}
+    whole = med.pop(("whole step", ""))
+    steps_total = []
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        t = time.perf_counter()
+        model.train_step(x, y)
+        steps_total.append(time.perf_counter() - t)
+    train_step = statistics.median(steps_total) * 1e3
+    print(f"{name}, batch {batch}: train_step {train_step:.2f} ms = {batch / train_step * 1e3:,.0f} img/s")
+    print(f"{'part':<18}{'pass':<10}{'ms':>8}{'share':>8}")
+    for (part, kind), ms in sorted(med.items(), key=lambda kv: -kv[1]):
+        print(f"{part:<18}{kind:<10}{ms:>8.3f}{ms / whole:>8.1%}")
+    print(f"{'sum of parts':<28}{sum(med.values()):>8.3f}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("--model", default="lenet5")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--steps", type=int, default=30)
+    a = p.parse_args(argv)
+    profile(a.model, a.batch, a.steps)
+
+
+if __name__ == "__main__":
+    main()
