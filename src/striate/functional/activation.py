@@ -15,8 +15,11 @@ def relu(x):
 
 
 def relu_backward(dy, y):
-    """dx = dy where the unit was active (y > 0), else 0."""
-    return np.where(y > 0, dy, 0).astype(dy.dtype, copy=False)
+    """dx = dy where the unit was active (y > 0), else 0.
+
+    A product with the boolean mask: several times faster than np.where here.
+    """
+    return np.multiply(dy, y > 0, dtype=dy.dtype)
 
 
 def sigmoid(x):

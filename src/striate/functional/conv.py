@@ -10,8 +10,11 @@ with C = groups·Cg input channels and F = groups·Fg filters. The patches are
 gathered by ONE copy of a strided view (`sliding_window_view`), no Python loop over
 pixels. Backward is the same products transposed::
 
-    dkernel[g] = cols[g]ᵀ @ dy[g]      dbias = Σ dy
-    dcols[g]   = dy[g] @ kernel[g]ᵀ    → dx by adding each kernel offset's slice back
+    dkernel[g] = cols[g]ᵀ @ dy[g]          dbias = Σ dy
+    dx: for each kernel offset (i, j), dy @ kernel[i, j]ᵀ is what the pixels under
+        that tap receive; add it back into the padded input at that offset.
+
+`workspace` (a dict, optional) lets a layer reuse its padding and patch buffers.
 """
 
 from __future__ import annotations
@@ -20,33 +23,53 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .shapes import Pair, Padding
+from .workspace import buffer
 
 
-def pad_nhwc(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
-    """Pad the two spatial axes of (N, H, W, C); returns x itself when there is no padding."""
+def pad_nhwc(x: np.ndarray, padding: Padding, value: float = 0.0, workspace=None, name="pad") -> np.ndarray:
+    """Pad the two spatial axes of (N, H, W, C); returns x itself when there is no padding.
+
+    With a workspace the padded buffer is reused: its border keeps `value` from the
+    first call, only the interior is copied in.
+    """
     (t, b), (l, r) = padding
     if not (t or b or l or r):
         return x
     n, h, w, c = x.shape
-    xp = np.full((n, h + t + b, w + l + r, c), value, dtype=x.dtype)
+    xp = buffer(workspace, name, (n, h + t + b, w + l + r, c), x.dtype, fill=value)
     xp[:, t : t + h, l : l + w] = x
     return xp
 
 
-def windows(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
-    """Strided view (N, Ho, Wo, C, kh, kw) of every window of xp; copies nothing."""
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    view = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
-    return view[:, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, :, ::dh, ::dw]
+def tap(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, i: int, j: int):
+    """(rows, cols) slices of the padded input that kernel tap (i, j) sees, one per output pixel."""
+    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
+    return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
 
 
-def im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int) -> np.ndarray:
-    """Gather patches: (N, Hp, Wp, C) → cols (G, N·Ho·Wo, kh·kw·Cg), rows ordered (kh, kw, Cg)."""
+def im2col(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int, workspace=None):
+    """Gather patches: (N, Hp, Wp, C) → cols (G, N·Ho·Wo, kh·kw·Cg), columns ordered (kh, kw, Cg).
+
+    One copy of the strided window view. A single input channel is the exception: there
+    each tap's pixels form one contiguous row of a (kh·kw, N·Ho·Wo) buffer, filled row
+    by row (several times faster), and cols is that buffer's transpose, a view.
+    """
     n, _, _, c = xp.shape
     (kh, kw), (ho, wo) = kernel, out_hw
+    m = n * ho * wo
+    if c == 1:
+        rows = buffer(workspace, "cols", (kh * kw, n, ho, wo), xp.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                r, s = tap(kernel, stride, dilation, out_hw, i, j)
+                rows[i * kw + j] = xp[:, r, s, 0]
+        return rows.reshape(1, kh * kw, m).transpose(0, 2, 1)
     cg = c // groups
-    win = windows(xp, kernel, stride, dilation, out_hw).reshape(n, ho, wo, groups, cg, kh, kw)
-    cols = np.empty((groups, n * ho * wo, kh * kw * cg), dtype=xp.dtype)
+    (sh, sw), (dh, dw) = stride, dilation
+    view = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
+    win = view[:, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, :, ::dh, ::dw]  # (N, Ho, Wo, C, kh, kw)
+    win = win.reshape(n, ho, wo, groups, cg, kh, kw)
+    cols = buffer(workspace, "cols", (groups, m, kh * kw * cg), xp.dtype)
     np.copyto(cols.reshape(groups, n, ho, wo, kh, kw, cg), win.transpose(3, 0, 1, 2, 5, 6, 4))
     return cols
 
@@ -58,18 +81,17 @@ def grouped_kernel(kernel: np.ndarray, groups: int) -> np.ndarray:
 
 
 def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
-           dilation: Pair = (1, 1), groups: int = 1):
+           dilation: Pair = (1, 1), groups: int = 1, workspace=None):
     """Cross-correlate x (N, H, W, C) with kernel (kh, kw, C/groups, F), add bias (F,).
 
     Returns (y, cols): y (N, Ho, Wo, F) with Ho = (H + pt + pb − dh·(kh−1) − 1) // sh + 1
     (likewise Wo), and the patch matrix cols that conv2d_backward needs.
     """
-    n, h, w, _ = x.shape
+    n = x.shape[0]
     kh, kw, _, f = kernel.shape
-    (t, b), (l, r) = padding
-    ho = (h + t + b - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    wo = (w + l + r - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    cols = im2col(pad_nhwc(x, padding), (kh, kw), stride, dilation, (ho, wo), groups)
+    ho, wo = output_hw(x.shape, kernel.shape, stride, padding, dilation)
+    xp = pad_nhwc(x, padding, 0.0, workspace)
+    cols = im2col(xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace)
     if groups == 1:
         y = cols[0] @ kernel.reshape(-1, f)
     else:
@@ -80,7 +102,7 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
 
 
 def conv2d_backward(dy, cols, x_shape, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
-                    dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True):
+                    dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True, workspace=None):
     """Gradients of conv2d. dy (N, Ho, Wo, F) → (dx (N, H, W, C) or None, dkernel, dbias)."""
     n, ho, wo, f = dy.shape
     kh, kw, cg, _ = kernel.shape
@@ -90,24 +112,35 @@ def conv2d_backward(dy, cols, x_shape, kernel, stride: Pair = (1, 1), padding: P
     dbias = dy.reshape(-1, f).sum(axis=0)
     if not input_grad:
         return None, dkernel, dbias
-    dcols = np.matmul(dy_g, grouped_kernel(kernel, groups).transpose(0, 2, 1))  # (G, M, kh·kw·Cg)
-    return col2im(dcols, x_shape, (kh, kw), stride, padding, dilation, (ho, wo)), dkernel, dbias
+    return conv2d_input_grad(dy_g, kernel, x_shape, stride, padding, dilation, workspace), dkernel, dbias
 
 
-def col2im(dcols, x_shape, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair, out_hw: Pair):
-    """Adjoint of im2col: add every patch gradient back where it came from.
+def conv2d_input_grad(dy_g, kernel, x_shape, stride: Pair, padding: Padding, dilation: Pair, workspace=None):
+    """dx of conv2d from dy_g (G, N·Ho·Wo, Fg): one product per kernel tap, added back in place.
 
-    Loops over the kh·kw kernel offsets only; each step adds one strided slice.
+    The products come out as (kh·kw, G, M, Cg), so each tap's share is a contiguous
+    block that is added to the strided slice of the padded input that tap read.
     """
     n, h, w, c = x_shape
-    groups = dcols.shape[0]
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    kh, kw, cg, f = kernel.shape
+    groups = dy_g.shape[0]
     (t, b), (l, r) = padding
-    d6 = dcols.reshape(groups, n, ho, wo, kh, kw, c // groups)
-    dxp = np.zeros((n, h + t + b, w + l + r, groups, c // groups), dtype=dcols.dtype)
+    out_hw = output_hw(x_shape, kernel.shape, stride, padding, dilation)
+    taps = kernel.reshape(kh * kw, cg, groups, f // groups).transpose(0, 2, 3, 1)  # (kh·kw, G, Fg, Cg)
+    share = np.matmul(dy_g[None], taps)  # (kh·kw, G, M, Cg)
+    dxp = buffer(workspace, "dxp", (n, h + t + b, w + l + r, groups, cg), dy_g.dtype)
+    dxp.fill(0)
     for i in range(kh):
         for j in range(kw):
-            rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            dxp[:, rows, cols] += d6[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)
-    return dxp.reshape(n, h + t + b, w + l + r, c)[:, t : t + h, l : l + w]
+            rows, cols = tap((kh, kw), stride, dilation, out_hw, i, j)
+            dxp[:, rows, cols] += share[i * kw + j].reshape(groups, n, *out_hw, cg).transpose(1, 2, 3, 0, 4)
+    return dxp.reshape(n, h + t + b, w + l + r, c)[:, t : t + h, l : l + w].copy()
+
+
+def output_hw(x_shape, kernel_shape, stride: Pair, padding: Padding, dilation: Pair) -> Pair:
+    """(Ho, Wo) = ((H + pt + pb − dh·(kh−1) − 1) // sh + 1, likewise for the width)."""
+    _, h, w, _ = x_shape
+    kh, kw = kernel_shape[:2]
+    (t, b), (l, r) = padding
+    return ((h + t + b - dilation[0] * (kh - 1) - 1) // stride[0] + 1,
+            (w + l + r - dilation[1] * (kw - 1) - 1) // stride[1] + 1)

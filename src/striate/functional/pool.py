@@ -52,16 +52,24 @@ def max_pool2d_backward(dy, x, y, kernel: Pair, stride: Pair, padding: Padding =
 
     The winner of a window is its first pixel (row-major) equal to the window's max;
     `taken` marks the windows already served so that ties send the gradient once.
+    When windows do not overlap (stride ≥ kernel) every pixel belongs to at most one
+    window, so each offset's share is written straight into dx instead of added.
     """
-    out_hw = dy.shape[1:3]
     xp = pad_nhwc(x, padding, -np.inf)
+    overlap = stride[0] < kernel[0] or stride[1] < kernel[1]
     dxp = np.zeros(xp.shape, dtype=dy.dtype)
-    taken = np.zeros(y.shape, dtype=bool)
-    for rows, cols in _offsets(kernel, stride, out_hw):
-        win = xp[:, rows, cols] == y
-        win &= ~taken
-        taken |= win
-        dxp[:, rows, cols] += np.where(win, dy, 0)
+    taken = None
+    for rows, cols in _offsets(kernel, stride, dy.shape[1:3]):
+        win = np.equal(xp[:, rows, cols], y)
+        if taken is None:
+            taken = win.copy()
+        else:
+            win &= ~taken
+            taken |= win
+        if overlap:
+            dxp[:, rows, cols] += win * dy
+        else:
+            np.multiply(win, dy, out=dxp[:, rows, cols])
     (t, _), (l, _) = padding
     return dxp[:, t : t + x.shape[1], l : l + x.shape[2]]
 

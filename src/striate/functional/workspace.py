@@ -1,0 +1,30 @@
+"""Scratch buffers reused from one call to the next.
+
+A fresh large array costs page faults every time it is touched (the allocator hands
+big blocks straight back to the OS), so layers keep their padding and patch buffers
+in a dict and reuse them while the shapes stay the same. Only internal scratch lives
+here: arrays handed back to the caller are always new.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def buffer(workspace: dict | None, name: str, shape, dtype, fill=None) -> np.ndarray:
+    """An array of this shape and dtype, reused from workspace when possible.
+
+    fill: value the buffer holds when first made (e.g. 0 for padding borders that
+    later calls never write), or None to leave it uninitialised.
+    """
+    shape = tuple(shape)
+    dtype = np.dtype(dtype)
+    if workspace is not None:
+        buf = workspace.get(name)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype and workspace.get(name + ".fill") == fill:
+            return buf
+    buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+    if workspace is not None:
+        workspace[name] = buf
+        workspace[name + ".fill"] = fill
+    return buf
