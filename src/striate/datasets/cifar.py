@@ -62,7 +62,7 @@ def missing(folder) -> list[str]:
     folder = Path(os.fspath(folder))
     if (folder / ARCHIVE).is_file() or _bin_dir(folder) is not None:
         return []
-    return [f"neither {ARCHIVE} nor the six .bin files ({', '.join(TRAIN + TEST)}) here or in {SUBDIR}/"]
+    return [f"{ARCHIVE} (or the six .bin files ({', '.join(TRAIN + TEST)}) here or in {SUBDIR}/)"]
 
 
 def _read_archive(path: Path) -> dict[str, bytes]:

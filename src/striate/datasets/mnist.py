@@ -29,9 +29,9 @@ def find_file(folder: Path, stem: str) -> Path:
 
 
 def missing(folder) -> list[str]:
-    """What a folder lacks to be a complete copy: one phrase per absent file, [] when complete."""
+    """What a folder lacks to be a complete copy: "<stem>[.gz]" per absent file, [] when complete."""
     folder = Path(os.fspath(folder))
-    return [f"neither {stem} nor {stem}.gz" for pair in FILES.values() for stem in pair
+    return [f"{stem}[.gz]" for pair in FILES.values() for stem in pair
             if not ((folder / stem).is_file() or (folder / (stem + ".gz")).is_file())]
 
 

@@ -85,10 +85,11 @@ def locate(spec: Spec, missing: Missing, data_dir=None, download: bool = True, m
     """
     if data_dir is not None:
         folder = Path(os.fspath(data_dir)).expanduser()
-        gaps = _state(folder, missing)
+        gaps = missing(folder)
         if gaps:
-            raise DataNotFoundError(f"{folder}: no complete {spec.name} copy there ({gaps}); "
-                                    f"it should hold {spec.how_to_get}")
+            what = "no such folder" if not folder.is_dir() else f"not a complete {spec.name} copy"
+            raise DataNotFoundError(f"{folder}: {what}; missing {', '.join(gaps)}. "
+                                    f"Expected {spec.how_to_get}")
         return folder
 
     tried = []
