@@ -51,7 +51,8 @@ class Spec:
         mirrors: base URLs (ending in "/"), tried in turn; a file's URL is base + file name.
         class_names: label i is class_names[i].
         system_dirs: folders where an operating-system package installs the files.
-        how_to_get: one sentence for the error shown when the data is found nowhere.
+        contents: what a complete folder holds, for error messages.
+        how_to_get: where to get it by hand, for the error shown when it is found nowhere.
     """
 
     name: str
@@ -59,6 +60,7 @@ class Spec:
     mirrors: tuple[str, ...]
     class_names: tuple[str, ...]
     system_dirs: tuple[str, ...] = ()
+    contents: str = ""
     how_to_get: str = ""
 
 
@@ -88,7 +90,8 @@ MNIST = Spec(
         "https://yann.lecun.com/exdb/mnist/",
     ),
     class_names=tuple(str(i) for i in range(10)),
-    how_to_get="the four MNIST IDX files (raw or .gz) from https://yann.lecun.com/exdb/mnist/ or a mirror",
+    contents="the four MNIST IDX files (raw or .gz)",
+    how_to_get="download them from https://yann.lecun.com/exdb/mnist/ or one of the mirrors above",
 )
 
 FASHION_MNIST = Spec(
@@ -114,8 +117,9 @@ FASHION_MNIST = Spec(
     class_names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                  "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     system_dirs=("/usr/share/datasets/fashion-mnist",),
-    how_to_get="the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), "
-               "or the four Fashion-MNIST IDX files (raw or .gz) from https://github.com/zalandoresearch/fashion-mnist",
+    contents="the four Fashion-MNIST IDX files (raw or .gz)",
+    how_to_get="install Debian's package (apt-get install dataset-fashion-mnist), "
+               "or download them from https://github.com/zalandoresearch/fashion-mnist",
 )
 
 CIFAR10 = Spec(
@@ -129,8 +133,8 @@ CIFAR10 = Spec(
         "http://www.cs.toronto.edu/~kriz/",
     ),
     class_names=("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-    how_to_get="cifar-10-binary.tar.gz (the binary version, 170052171 bytes) from "
-               "https://www.cs.toronto.edu/~kriz/cifar.html, or its extracted cifar-10-batches-bin/ folder",
+    contents="cifar-10-binary.tar.gz (the binary version, 170052171 bytes) or its extracted cifar-10-batches-bin/",
+    how_to_get="download the binary version from https://www.cs.toronto.edu/~kriz/cifar.html",
 )
 
 SPECS = {spec.name: spec for spec in (MNIST, FASHION_MNIST, CIFAR10)}

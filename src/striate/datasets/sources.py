@@ -89,7 +89,7 @@ def locate(spec: Spec, missing: Missing, data_dir=None, download: bool = True, m
         if gaps:
             what = "no such folder" if not folder.is_dir() else f"not a complete {spec.name} copy"
             raise DataNotFoundError(f"{folder}: {what}; missing {', '.join(gaps)}. "
-                                    f"Expected {spec.how_to_get}")
+                                    f"It should hold {spec.contents}")
         return folder
 
     tried = []
@@ -121,6 +121,6 @@ def locate(spec: Spec, missing: Missing, data_dir=None, download: bool = True, m
 
     raise DataNotFoundError(
         f"no {spec.name} data found. Tried, in order:\n  " + "\n  ".join(tried) +
-        f"\nTo supply it, get {spec.how_to_get}, and put it in {target} "
-        f"or pass data_dir= (striate train --data-dir DIR)."
+        f"\nTo supply it: {spec.how_to_get}; put {spec.contents} in {target}, "
+        f"or in a folder passed as data_dir= (striate train --data-dir DIR)."
     )
