@@ -71,7 +71,8 @@ def random_flip(x, rng, p: float = 0.5) -> np.ndarray:
 
 
 def rotate(x, degrees, fill=0) -> np.ndarray:
-    """Rotate each image x[n] by degrees[n] about its centre (bilinear, counter-clockwise).
+    """Rotate each image x[n] by degrees[n] about its centre, bilinear, counter-clockwise as
+    displayed (rows downwards): 90° gives np.rot90(x[n]).
 
     Each output pixel samples the input at the point that the inverse rotation maps it to;
     points outside the image read `fill`. Integer dtypes are rounded back.
@@ -83,8 +84,8 @@ def rotate(x, degrees, fill=0) -> np.ndarray:
     i = np.arange(h, dtype=np.float64)[None, :, None] - cy
     j = np.arange(w, dtype=np.float64)[None, None, :] - cx
     cos, sin = np.cos(theta), np.sin(theta)
-    ys = cy + cos * i - sin * j  # (N, H, W): where each output pixel comes from
-    xs = cx + sin * i + cos * j
+    ys = cy + cos * i + sin * j  # (N, H, W): where each output pixel comes from
+    xs = cx - sin * i + cos * j
     y0, x0 = np.floor(ys).astype(np.intp), np.floor(xs).astype(np.intp)
     wy, wx = (ys - y0)[..., None], (xs - x0)[..., None]
     batch = np.arange(n)[:, None, None]
