@@ -9,6 +9,31 @@ MNIST_DIR = Path(os.environ.get("STRIATE_TEST_MNIST", SHARED / "mnist"))
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
+@pytest.fixture(autouse=True)
+def offline_and_isolated(tmp_path, monkeypatch):
+    """No test reads the real user cache or reaches the internet.
+
+    The cache moves to a temporary folder, $STRIATE_DATA is cleared, and the default
+    mirrors are replaced by a closed local port: a test that would download by mistake
+    fails fast instead of fetching from the real mirrors.
+    """
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("STRIATE_DATA", raising=False)
+    monkeypatch.setenv("STRIATE_MIRRORS", "http://127.0.0.1:9/{name}/")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def mirror():
+    """A local HTTP mirror on 127.0.0.1 (tests/mirror.py), shut down after the test."""
+    from .mirror import Mirror
+
+    server = Mirror()
+    yield server
+    server.close()
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

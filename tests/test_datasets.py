@@ -1,12 +1,13 @@
-"""IDX reading and writing, and the MNIST / Fashion-MNIST files themselves."""
+"""IDX reading and writing, `load` by name, and the real MNIST / Fashion-MNIST files."""
 
 import gzip
+import hashlib
 
 import numpy as np
 import pytest
 
 import striate
-from striate.datasets import load_folder, read_idx, write_idx
+from striate.datasets import catalog, load, load_folder, read_idx, write_idx
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32", "float32", "float64"])
@@ -68,3 +69,83 @@ def test_real_mnist_shapes_and_label_counts(mnist_dir):
     assert x.shape == (60000, 28, 28, 1) and xt.shape == (10000, 28, 28, 1)
     assert np.bincount(yt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert np.bincount(y).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_images_and_labels_of_different_counts_are_refused(tmp_path, rng):
+    folder = write_fake_mnist(tmp_path / "m", rng)
+    write_idx(folder / "t10k-labels-idx1-ubyte", np.zeros(31, np.uint8))
+    with pytest.raises(striate.FormatError, match=r"t10k-images-idx3-ubyte.gz, .*t10k-labels-idx1-ubyte: "
+                                                  r"32 images but 31 labels"):
+        load_folder(folder)
+
+
+def test_negative_labels_are_refused(tmp_path, rng):
+    folder = write_fake_mnist(tmp_path / "m", rng)
+    write_idx(folder / "t10k-labels-idx1-ubyte", np.full(32, -1, np.int8))
+    with pytest.raises(striate.FormatError, match="labels must lie in 0–9, found -1"):
+        load_folder(folder)
+
+
+def test_images_must_be_uint8_n_h_w(tmp_path, rng):
+    folder = write_fake_mnist(tmp_path / "m", rng)
+    write_idx(folder / "train-images-idx3-ubyte.gz", np.zeros((64, 28, 28), np.float32))
+    with pytest.raises(striate.FormatError, match=r"expected uint8 images of shape \(N, H, W\), got float32"):
+        load_folder(folder)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "uint8"])
+def test_load_by_name_from_a_folder(dtype, tmp_path, rng):
+    folder = write_fake_mnist(tmp_path / "m", rng)
+    data = load("fashion-mnist", data_dir=folder, dtype=dtype)
+    (x, y), (xt, yt) = data
+    assert x.dtype == np.dtype(dtype) and x.shape == (64, 28, 28, 1) and yt.dtype == np.int64
+    raw = read_idx(folder / "train-images-idx3-ubyte.gz")
+    np.testing.assert_allclose(x[..., 0], raw if dtype == "uint8" else raw / 255, rtol=1e-6)
+    assert data.class_names[9] == "Ankle boot" and data.source == folder and data.name == "fashion-mnist"
+    assert "LoadedData('fashion-mnist': train (64, 28, 28, 1)" in repr(data)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: load("imagenet"), r"unknown data set 'imagenet'; expected one of mnist, fashion-mnist, cifar10 "
+                               r"or 'folder:PATH'"),
+    (lambda: load("mnist", dtype="int32"), r"load: dtype must be one of float32, float64, uint8, got 'int32'"),
+    (lambda: load("folder:"), r"load: 'folder:' needs a path"),
+    (lambda: load("folder:x", data_dir="y"), r"load: give the folder once, in the name \('folder:x'\)"),
+])
+def test_load_argument_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def idx_content_sha256(path):
+    with gzip.open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def pinned_content_digests(spec):
+    return {f.name: next(d.hexdigest for d in f.digests if d.gunzip) for f in spec.files}
+
+
+def test_real_mnist_through_load(mnist_dir):
+    (x, y), (xt, yt) = data = load("mnist", data_dir=mnist_dir)
+    assert x.shape == (60000, 28, 28, 1) and x.dtype == np.float32 and 0 == x.min() and x.max() == 1
+    assert np.bincount(yt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert data.class_names == [str(i) for i in range(10)]
+
+
+def test_real_mnist_matches_the_pinned_checksums(mnist_dir):
+    for name, digest in pinned_content_digests(catalog.MNIST).items():
+        assert idx_content_sha256(mnist_dir / name) == digest, name
+
+
+def test_real_fashion_mnist_from_the_system_copy(fashion_dir):
+    (x, y), (xt, yt) = data = load("fashion-mnist", dtype="uint8", download=False)
+    assert data.source == fashion_dir
+    assert x.shape == (60000, 28, 28, 1) and xt.shape == (10000, 28, 28, 1) and x.dtype == np.uint8
+    assert np.bincount(y).tolist() == [6000] * 10 and np.bincount(yt).tolist() == [1000] * 10
+    assert data.class_names[0] == "T-shirt/top" and data.class_names[9] == "Ankle boot"
+
+
+def test_real_fashion_mnist_matches_the_pinned_checksums(fashion_dir):
+    for name, digest in pinned_content_digests(catalog.FASHION_MNIST).items():
+        assert idx_content_sha256(fashion_dir / name) == digest, name

@@ -1,22 +1,41 @@
-"""`striate train`: train a built-in model on an IDX data set and report test accuracy."""
+"""`striate train`: train a built-in model on a data set and report test accuracy."""
 
 from __future__ import annotations
 
+import argparse
 import json
-import os
 import time
-from pathlib import Path
 
-from .. import models, optim
-from ..datasets import load_folder
+from .. import datasets, models, optim
 
-SYSTEM_DIRS = {"fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")]}
+
+def dataset_name(text: str) -> str:
+    """argparse type of --dataset: a built-in name or folder:PATH."""
+    if text in datasets.names() or (text.startswith("folder:") and len(text) > len("folder:")):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"invalid choice: {text!r} (choose from {', '.join(datasets.names())}, folder:PATH)")
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """argparse type of --image-size: "32" or "32x48" (height x width)."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 2) or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"expected SIZE or HEIGHTxWIDTH in pixels, e.g. 32 or 32x48, got {text!r}")
+    return (parts[0], parts[-1])
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a built-in model and report its test accuracy")
-    p.add_argument("--dataset", required=True, choices=["mnist", "fashion-mnist"])
-    p.add_argument("--data-dir", help="folder holding the four IDX files (raw or .gz)")
+    p.add_argument("--dataset", required=True, type=dataset_name,
+                   help=f"{', '.join(datasets.names())}, or folder:PATH (one sub-folder of images per class)")
+    p.add_argument("--data-dir", help="folder holding the data set's files (default: $STRIATE_DATA, the user "
+                                      "cache, system copies, else download)")
+    p.add_argument("--image-size", type=image_size, help="folder: data sets: resize images to SIZE or HxW")
+    p.add_argument("--color-mode", choices=["rgb", "grayscale"], default="rgb", help="folder: data sets")
     p.add_argument("--model", default="lenet5", choices=sorted(models.MODELS))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
@@ -30,21 +49,6 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def find_data(dataset: str, data_dir: str | None) -> Path:
-    """The user's folder, else $STRIATE_DATA/<dataset>, else a system copy."""
-    if data_dir:
-        return Path(data_dir)
-    candidates = []
-    if os.environ.get("STRIATE_DATA"):
-        candidates.append(Path(os.environ["STRIATE_DATA"]) / dataset)
-    candidates += SYSTEM_DIRS.get(dataset, [])
-    for folder in candidates:
-        if folder.is_dir():
-            return folder
-    tried = ", ".join(map(str, candidates)) or "nowhere"
-    raise FileNotFoundError(f"no {dataset} data found (tried {tried}); pass --data-dir DIR with the four IDX files")
-
-
 def make_optimizer(args, total_steps: int):
     """The training recipe: SGD with Nesterov momentum (or Adam) and a cosine-decayed rate."""
     lr = args.lr if args.lr is not None else (0.05 if args.optimizer == "sgd" else 0.003)
@@ -56,8 +60,10 @@ def make_optimizer(args, total_steps: int):
 
 
 def run(args) -> int:
-    (x_train, y_train), (x_test, y_test) = load_folder(find_data(args.dataset, args.data_dir))
-    model = models.get(args.model, input_shape=x_train.shape[1:], seed=args.seed)
+    data = datasets.load(args.dataset, args.data_dir, image_size=args.image_size,
+                         color_mode=args.color_mode, seed=args.seed, progress=not args.json)
+    (x_train, y_train), (x_test, y_test) = data
+    model = models.get(args.model, input_shape=x_train.shape[1:], classes=len(data.class_names), seed=args.seed)
     total_steps = args.epochs * -(-len(x_train) // args.batch_size)
     model.compile(make_optimizer(args, total_steps), "cross_entropy", ["accuracy"])
     if not args.json:

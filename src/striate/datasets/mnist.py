@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError
+from .catalog import FASHION_MNIST, MNIST
+from .convert import scale_images
 from .idx import read_idx
 
 FILES = {
@@ -15,11 +17,7 @@ FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
-CLASS_NAMES = {
-    "mnist": [str(i) for i in range(10)],
-    "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-}
+CLASS_NAMES = {spec.name: list(spec.class_names) for spec in (MNIST, FASHION_MNIST)}
 
 
 def find_file(folder: Path, stem: str) -> Path:
@@ -30,28 +28,42 @@ def find_file(folder: Path, stem: str) -> Path:
     raise FileNotFoundError(f"{folder}: neither {stem} nor {stem}.gz found")
 
 
-def load_split(folder, split: str):
-    """(images (N, 28, 28, 1) uint8, labels (N,) int64) of the "train" or "test" split."""
+def missing(folder) -> list[str]:
+    """What a folder lacks to be a complete copy: "<stem>[.gz]" per absent file, [] when complete."""
     folder = Path(os.fspath(folder))
-    img_path, lbl_path = (find_file(folder, stem) for stem in FILES[split])
-    images, labels = read_idx(img_path), read_idx(lbl_path)
+    return [f"{stem}[.gz]" for pair in FILES.values() for stem in pair
+            if not ((folder / stem).is_file() or (folder / (stem + ".gz")).is_file())]
+
+
+def check_pair(images: np.ndarray, labels: np.ndarray, img_path, lbl_path, classes: int = 10) -> None:
+    """FormatError unless images are uint8 (N, H, W), labels (N,) in 0..classes-1, same N."""
     if images.ndim != 3 or images.dtype != np.uint8:
         raise FormatError(f"{img_path}: expected uint8 images of shape (N, H, W), got {images.dtype} {images.shape}")
     if labels.ndim != 1:
         raise FormatError(f"{lbl_path}: expected labels of shape (N,), got {labels.shape}")
     if len(images) != len(labels):
         raise FormatError(f"{img_path}, {lbl_path}: {len(images)} images but {len(labels)} labels")
-    if labels.size and labels.max() > 9:
-        raise FormatError(f"{lbl_path}: labels must lie in 0–9, found {int(labels.max())}")
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        bad = int(labels.max()) if labels.max() >= classes else int(labels.min())
+        raise FormatError(f"{lbl_path}: labels must lie in 0–{classes - 1}, found {bad}")
+
+
+def load_split(folder, split: str):
+    """(images (N, 28, 28, 1) uint8, labels (N,) int64) of the "train" or "test" split."""
+    folder = Path(os.fspath(folder))
+    img_path, lbl_path = (find_file(folder, stem) for stem in FILES[split])
+    images, labels = read_idx(img_path), read_idx(lbl_path)
+    check_pair(images, labels, img_path, lbl_path)
     return images[..., None], labels.astype(np.int64)
 
 
 def load_folder(folder, dtype="float32"):
-    """((x_train, y_train), (x_test, y_test)); float32 images are scaled to [0, 1]."""
+    """((x_train, y_train), (x_test, y_test)) from a folder of the four IDX files.
+
+    x: (N, H, W, 1), float in [0, 1] (float32, float64) or uint8 as stored; y: (N,) int64.
+    """
     out = []
     for split in ("train", "test"):
         x, y = load_split(folder, split)
-        if np.dtype(dtype) != np.uint8:
-            x = x.astype(dtype) / np.asarray(255, dtype)
-        out.append((x, y))
+        out.append((scale_images(x, dtype, "load_folder"), y))
     return tuple(out)
