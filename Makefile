@@ -31,7 +31,7 @@ test: $(PY)
 
 bench: install
 	$(PIP) install -q -e '.[bench]'
-	$(PY) -m benchmarks.train_speed
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -86,8 +86,8 @@ def test_same_padding_puts_the_odd_extra_row_at_the_bottom_right():
 def test_no_bias_and_functional_api_agree(rng):
     x = rng.standard_normal((3, 5, 5, 2))
     k = rng.standard_normal((3, 3, 2, 4))
-    y, cols = conv2d(x, k)
-    dx, dk, db = conv2d_backward(np.ones_like(y), cols, x.shape, k)
+    y, xp = conv2d(x, k)
+    dx, dk, db = conv2d_backward(np.ones_like(y), xp, x.shape, k)
     assert y.shape == (3, 3, 3, 4) and dx.shape == x.shape and dk.shape == k.shape and db.shape == (4,)
     np.testing.assert_allclose(db, np.full(4, 27.0))
 
@@ -130,3 +130,34 @@ def test_random_configurations_against_naive_loops(seed):
         layer, x = make((c, f, k, s, p, d, g), rng, size=(7, 6))
         expected = reference.conv2d(x, layer.params["kernel"], layer.params["bias"], s, p, d, g)
         np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("cfg", [c for c in CONFIGS if c[3] == (1, 1)])
+def test_both_input_gradient_methods_agree(cfg, rng):
+    """Stride 1 may take dx as a full convolution or tap by tap; both must be exact."""
+    from striate.functional import conv as F
+
+    layer, x = make(cfg, rng)
+    c, f, k, s, p, d, g = cfg
+    kernel = layer.params["kernel"]
+    y = layer.forward(x)
+    dy = rng.standard_normal(y.shape)
+    dy_g = dy.reshape(-1, g, f // g).transpose(1, 0, 2)
+    full = F.conv2d_input_grad_full(dy, kernel, x.shape, p, d, g)
+    taps = F.conv2d_input_grad_taps(dy_g, kernel, x.shape, s, p, d)
+    np.testing.assert_allclose(full, taps, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_results_do_not_depend_on_the_chunk_size(cfg, rng, monkeypatch):
+    from striate.functional import im2col
+
+    results = []
+    for chunk_bytes in (1, 1 << 40):  # one image per chunk, then the whole batch at once
+        monkeypatch.setattr(im2col, "CHUNK_BYTES", chunk_bytes)
+        layer, x = make(cfg, np.random.default_rng(5))
+        y = layer.forward(x, training=True)
+        dx = layer.backward(np.random.default_rng(6).standard_normal(y.shape))
+        results.append((y, dx, layer.grads["kernel"], layer.grads["bias"]))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optim as optim_mod
+from . import parallel
 from .callbacks import Callback, History
 from .layers.base import Layer
 from .progress import ProgressBar
@@ -33,6 +36,7 @@ class Sequential:
         self.optimizer = self.loss = None
         self.metrics: list[tuple[str, object]] = []
         self.stop_training = False
+        self._replicas: list[list[Layer]] = []  # per-thread twins of the layers (striate.parallel)
         for layer in layers or []:
             self.add(layer)
         if input_shape is not None:
@@ -100,21 +104,19 @@ class Sequential:
 
     def forward(self, x, training: bool = False):
         """Run every layer; training=True keeps the caches backward needs."""
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
-        return x
+        return _forward(self.layers, x, training)
 
     __call__ = forward
 
     def backward(self, dy) -> None:
-        """Back-propagate dy through every layer, filling their grads.
+        """Back-propagate dy through every layer, filling their grads."""
+        _backward(self.layers, dy)
 
-        The first layer's input gradient is never used, so it is not computed.
-        """
-        for layer in reversed(self.layers[1:]):
-            dy = layer.backward(dy)
-        if self.layers[0].params:
-            self.layers[0].backward(dy, input_grad=False)
+    def _shards(self, n: int):
+        """Thread shards for a batch of n (see striate.parallel), or None to run it whole."""
+        if not parallel.shardable(self.layers):
+            return None
+        return parallel.shards(n)
 
     # ---- training -------------------------------------------------------------
     def compile(self, optimizer="sgd", loss="cross_entropy", metrics=()):
@@ -125,12 +127,44 @@ class Sequential:
         return self
 
     def train_step(self, x, y):
-        """Forward, loss, backward, one optimizer step. Returns (loss, predictions)."""
-        out = self.forward(x, training=True)
-        loss = self.loss.forward(out, y)
-        self.backward(self.loss.backward())
+        """Forward, loss, backward, one optimizer step. Returns (loss, predictions).
+
+        Large batches are split across threads (striate.parallel): each shard runs on
+        replicas of the layers, and the shards' gradients, weighted by their share of
+        the batch, are summed into the layers' grads before the step.
+        """
+        ranges = self._shards(len(x))
+        if ranges is None:
+            out = self.forward(x, training=True)
+            loss = self.loss.forward(out, y)
+            self.backward(self.loss.backward())
+        else:
+            reps = parallel.replicas(self.layers, len(ranges), self._replicas)
+            losses = [copy.copy(self.loss) for _ in ranges]
+
+            def shard(i):
+                s, e = ranges[i]
+                out = _forward(reps[i], x[s:e], True)
+                value = losses[i].forward(out, y[s:e])
+                _backward(reps[i], losses[i].backward())
+                return value, out
+
+            results = parallel.run(shard, len(ranges))
+            weights = [(e - s) / len(x) for s, e in ranges]
+            parallel.combine_grads(self.layers, reps, weights)
+            loss = sum(w * value for w, (value, _) in zip(weights, results))
+            out = np.concatenate([o for _, o in results])
         self.optimizer.step(self.layers)
         return loss, out
+
+    def _infer(self, x):
+        """forward(x) for inference, split across threads when the batch is large."""
+        ranges = self._shards(len(x))
+        if ranges is None:
+            return self.forward(x)
+        reps = parallel.replicas(self.layers, len(ranges), self._replicas)
+        parts = parallel.run(lambda i: _forward(reps[i], x[ranges[i][0] : ranges[i][1]], False), len(ranges))
+        return np.concatenate(parts)
 
     def _check_data(self, x, y, where: str):
         x = np.asarray(x)
@@ -211,7 +245,7 @@ class Sequential:
         sums = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}
         for start in range(0, len(x), batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            out = self.forward(xb)
+            out = self._infer(xb)
             sums["loss"] += self.loss.forward(out, yb) * len(xb)
             for name, fn in self.metrics:
                 sums[name] += fn(out, yb) * len(xb)
@@ -225,10 +259,25 @@ class Sequential:
             raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
         out = None
         for start in range(0, len(x), batch_size):
-            yb = self.forward(x[start : start + batch_size])
+            yb = self._infer(x[start : start + batch_size])
             if out is None:
                 out = np.empty((len(x), *yb.shape[1:]), dtype=yb.dtype)
             out[start : start + len(yb)] = yb
         if out is None:
             raise ValueError("predict: no samples")
         return out
+
+
+def _forward(layers, x, training):
+    for layer in layers:
+        x = layer.forward(x, training=training)
+    return x
+
+
+def _backward(layers, dy):
+    """Back-propagate dy through layers; the first layer's input gradient is never used,
+    so it is not computed."""
+    for layer in reversed(layers[1:]):
+        dy = layer.backward(dy)
+    if layers[0].params:
+        layers[0].backward(dy, input_grad=False)

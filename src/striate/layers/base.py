@@ -10,6 +10,7 @@ A layer keeps one cache, set only by forward(training=True), for its backward pa
 
 from __future__ import annotations
 
+import copy
 import inspect
 import numbers
 
@@ -28,6 +29,24 @@ class Layer:
         self.dtype = np.dtype(np.float32)
         self.index: int | None = None  # position in a Sequential, 1-based; names errors
         self._cache = None
+        # scratch buffers reused across calls; inference keeps its own so that a predict()
+        # between forward(training=True) and backward() leaves the training cache intact
+        self._workspace = {True: {}, False: {}}
+        self.twin_of: Layer | None = None  # the layer this one is a replica of
+
+    # Layers whose output for one sample depends on the other samples of the batch
+    # (batch statistics, random masks drawn per batch) set this to False: the model
+    # then never splits their batch across threads (see striate.parallel).
+    shardable = True
+
+    def replica(self) -> "Layer":
+        """A twin sharing this layer's params (same arrays) with its own grads, cache, scratch."""
+        twin = copy.copy(self)
+        twin.grads = {}
+        twin._cache = None
+        twin._workspace = {True: {}, False: {}}
+        twin.twin_of = self
+        return twin
 
     # ---- identity -------------------------------------------------------------
     @property

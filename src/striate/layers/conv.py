@@ -54,9 +54,6 @@ class Conv2D(Layer):
         self.use_bias = bias
         self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
         self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
-        # scratch buffers (padding, patches) reused across calls; inference keeps its own
-        # so that a predict() between forward(training=True) and backward() is harmless
-        self._workspace = {True: {}, False: {}}
         self._remember(filters=filters, kernel_size=kernel_size, stride=stride, padding=padding,
                        dilation=dilation, groups=groups, bias=bias,
                        kernel_initializer=kernel_initializer, bias_initializer=bias_initializer)
@@ -96,14 +93,14 @@ class Conv2D(Layer):
         x = self._check_input(x)  # (N, H, W, C)
         if None in self.input_shape[:2]:
             self._output_hw(*x.shape[1:3])  # variable-size model: padding depends on x
-        y, cols = F.conv2d(x, self.params["kernel"], self.params.get("bias"), self.stride, self._pad,
+        y, xp = F.conv2d(x, self.params["kernel"], self.params.get("bias"), self.stride, self._pad,
                            self.dilation, self.groups, self._workspace[training])
-        return self._keep(training, y, (cols, x.shape, self._pad))  # y (N, Ho, Wo, F)
+        return self._keep(training, y, (xp, x.shape, self._pad))  # y (N, Ho, Wo, F)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, Ho, Wo, F)
-        cols, x_shape, pad = self._cache
-        dx, dkernel, dbias = F.conv2d_backward(dy, cols, x_shape, self.params["kernel"], self.stride, pad,
+        xp, x_shape, pad = self._cache
+        dx, dkernel, dbias = F.conv2d_backward(dy, xp, x_shape, self.params["kernel"], self.stride, pad,
                                                self.dilation, self.groups, input_grad, self._workspace[True])
         self.grads["kernel"] = dkernel
         if self.use_bias:
