@@ -1,0 +1,1 @@
+"""ONNX export and import (needs `pip install striate[onnx]`)."""
