@@ -103,10 +103,11 @@ def restore(ckpt: Checkpoint, model: Sequential, callbacks, fit_args: dict, path
     that wrote it: a run continued with other ones would not be that run.
     """
     ours, theirs = model_file.describe(model), model_file.describe(ckpt.model)
-    for key in ("input_shape", "dtype", "layers"):
-        if ours[key] != theirs[key]:
-            raise ValueError(f"{path} was written by a different model: its {key} is {theirs[key]}, "
-                             f"this model's is {ours[key]}")
+    if any(ours[key] != theirs[key] for key in ("input_shape", "dtype", "layers")):
+        def show(m):
+            return f"{m.dtype.name} {m.input_shape} → {', '.join(map(repr, m.layers))}"
+
+        raise ValueError(f"{path} was written by a different model: {show(ckpt.model)}; this model is {show(model)}")
     if fit_args != ckpt.fit:
         raise ValueError(f"{path} was written by fit with {ckpt.fit}; this fit has {fit_args}")
     for what, mine, saved in (("loss", type(model.loss).__name__, ckpt.loss),
