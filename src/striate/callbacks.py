@@ -177,7 +177,8 @@ class EarlyStopping(_Monitor):
             if self.restore_best_weights:
                 self.model.set_weights(self.best_weights)
             if self.verbose:
-                print(f"Epoch {epoch + 1}: early stopping; best {self.monitor} {self.best:.5f} at epoch {self.best_epoch + 1}")
+                print(f"Epoch {epoch + 1}: early stopping; best {self.monitor} {self.best:.5f} "
+                      f"at epoch {self.best_epoch + 1}")
 
     def get_state(self):
         return {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "best": self.best,

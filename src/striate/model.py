@@ -211,7 +211,8 @@ class Sequential:
             saver = Checkpointer(self, cbs, checkpoint, checkpoint_every,
                                  {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})
             pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
-        for epoch in range(pos.epoch, epochs if not pos.stopped else 0):
+        last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped
+        for epoch in range(pos.epoch, last):
             if pos.batch == 0:  # (a run resumed mid-epoch has begun this epoch already)
                 pos.start(epoch, self.rng, ["loss", *(name for name, _ in self.metrics)])
                 for cb in cbs:

@@ -10,7 +10,7 @@ import striate
 from striate import FormatError
 from striate import layers as L
 
-from .test_export import ONNX_MODELS
+from .models import ONNX_MODELS
 
 onnx = pytest.importorskip("onnx", reason="ONNX import needs onnx (pip install 'striate[onnx]')")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402

@@ -82,7 +82,8 @@ def _check_fit(fit, where) -> dict:
     if not (isinstance(fit, dict) and set(fit) == {"batch_size", "samples", "shuffle"}
             and all(type(fit[k]) is int and fit[k] >= 1 for k in ("batch_size", "samples"))
             and isinstance(fit["shuffle"], bool)):
-        raise FormatError(f"{where}: fit must be {{batch_size: int >= 1, samples: int >= 1, shuffle: bool}}, got {fit!r:.200}")
+        raise FormatError(f"{where}: fit must be {{batch_size: int >= 1, samples: int >= 1, shuffle: bool}}, "
+                          f"got {fit!r:.200}")
     return fit
 
 
@@ -128,7 +129,7 @@ def restore(ckpt: Checkpoint, model: Sequential, callbacks, fit_args: dict, path
     for cb, (name, saved) in zip(mine, ckpt.callbacks):
         try:
             cb.set_state(saved)
-        except (ValueError, TypeError, KeyError, IndexError) as e:
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as e:
             raise FormatError(f"{path}: the state of callback {name} does not fit it: {e}") from e
     model.stop_training = pos.stopped
     return pos

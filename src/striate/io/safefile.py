@@ -176,11 +176,13 @@ def check_entries(header: dict, data_size: int, path) -> list:
     end = 0
     for name, _, _, (begin, stop) in entries:
         if begin != end:
-            problem = "overlaps the one before it" if begin < end else f"leaves a gap of {begin - end:,} bytes before it"
+            problem = ("overlaps the one before it" if begin < end
+                       else f"leaves a gap of {begin - end:,} bytes before it")
             raise FormatError(f"{path}: tensor {name!r} at byte {begin:,} {problem}")
         end = stop
     if end != data_size:
         if end > data_size:
-            raise FormatError(f"{path}: truncated: the tensors need {end:,} bytes of data but the file holds {data_size:,}")
+            raise FormatError(f"{path}: truncated: the tensors need {end:,} bytes of data "
+                              f"but the file holds {data_size:,}")
         raise FormatError(f"{path}: {data_size - end:,} bytes after the last tensor belong to none")
     return entries

@@ -7,11 +7,10 @@ them back. Everything read is checked and reported as a FormatError naming the f
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import schedules
+from ..callbacks import Callback
 from ..errors import FormatError
 from ..position import Position
 from . import registry
@@ -107,26 +106,23 @@ def decode_position(entry, where: str) -> Position:
     if not all(_count(entry[k]) for k in ("epoch", "batch", "seen")) or not isinstance(entry["stopped"], bool):
         raise FormatError(f"{where}: position epoch, batch and seen must be ints >= 0, stopped a bool")
     sums = entry["sums"]
-    if not isinstance(sums, dict) or not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
-                                             for v in sums.values()):
-        raise FormatError(f"{where}: position sums must map metric names to numbers")
+    if not isinstance(sums, dict) or not all(isinstance(v, float) for v in sums.values()):
+        raise FormatError(f"{where}: position sums must map metric names to floats")
     try:  # the bit generator's own setter knows its state's layout; let it judge
         rng = np.random.default_rng()
         rng.bit_generator.state = entry["rng"]
         ok = rng.bit_generator.state == entry["rng"]
-    except Exception as e:  # noqa: BLE001 - whatever the setter makes of the file's values
-        raise FormatError(f"{where}: the RNG state is not a valid {type(rng.bit_generator).__name__} state: {e}") from None
+    except Exception as e:  # whatever the setter makes of the file's values
+        name = type(rng.bit_generator).__name__
+        raise FormatError(f"{where}: the RNG state is not a valid {name} state: {e}") from None
     if not ok:
         raise FormatError(f"{where}: the RNG state does not round-trip; it is not a valid state")
-    return Position(entry["epoch"], entry["batch"], entry["seen"], {k: float(v) for k, v in sums.items()},
-                    entry["rng"], entry["stopped"])
+    return Position(entry["epoch"], entry["batch"], entry["seen"], sums, entry["rng"], entry["stopped"])
 
 
 # ---- callbacks ----------------------------------------------------------------
 def stateful(callbacks) -> list:
     """The callbacks that keep state across a resume (they override get_state)."""
-    from ..callbacks import Callback
-
     return [cb for cb in callbacks if type(cb).get_state is not Callback.get_state]
 
 

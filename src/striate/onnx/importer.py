@@ -55,7 +55,8 @@ class _Importer:
     def start(self, graph, input_shape):
         inputs = [i for i in graph.input if i.name not in self.consts]
         if len(inputs) != 1 or len(graph.output) != 1:
-            raise _Unsupported(f"the graph must have one input and one output, has {len(inputs)} and {len(graph.output)}")
+            raise _Unsupported(f"the graph must have one input and one output, "
+                               f"has {len(inputs)} and {len(graph.output)}")
         value = inputs[0]
         elem = value.type.tensor_type.elem_type
         dtypes = {1: np.float32, 11: np.float64}
