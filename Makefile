@@ -30,7 +30,6 @@ test: $(PY)
 	$(PY) -m pytest
 
 bench: install
-	$(PIP) install -q -e '.[bench]'
 	$(PY) -m benchmarks
 
 clean:

@@ -5,13 +5,16 @@
 
     model = striate.Sequential([L.Conv2D(6, 5, padding=2), L.ReLU(), L.MaxPool2D(2),
                                 L.Flatten(), L.Dense(10)], input_shape=(28, 28, 1))
+    model.save("model.striate");  model = striate.load("model.striate")
 """
 
 from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules
 from .errors import FormatError
 from .model import Sequential
+from . import io, onnx  # both build on Sequential
+from .io import load
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "FormatError", "layers", "losses", "optim", "schedules", "init",
+__all__ = ["Sequential", "load", "FormatError", "io", "onnx", "layers", "losses", "optim", "schedules", "init",
            "metrics", "callbacks", "functional", "models", "datasets", "__version__"]

@@ -12,6 +12,7 @@ from . import optim as optim_mod
 from . import parallel
 from .callbacks import Callback, History
 from .layers.base import Layer
+from .position import Position
 from .progress import ProgressBar
 
 
@@ -72,6 +73,36 @@ class Sequential:
 
     def count_params(self) -> int:
         return sum(layer.num_params for layer in self.layers)
+
+    # ---- weights and files ----------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every parameter, layer by layer, in each layer's params order."""
+        return [p.copy() for layer in self.layers for p in layer.params.values()]
+
+    def check_weights(self, weights, where: str = "set_weights") -> None:
+        """ValueError unless `weights` has the count, shapes and dtype of get_weights()."""
+        params = [(layer, key, p) for layer in self.layers for key, p in layer.params.items()]
+        if len(weights) != len(params):
+            raise ValueError(f"{where}: the model has {len(params)} weight arrays, got {len(weights)}")
+        for (layer, key, p), w in zip(params, weights):
+            w = np.asarray(w)
+            if w.shape != p.shape or w.dtype != p.dtype:
+                raise ValueError(f"{where}: {layer.name} {key} must be {p.dtype} of shape {p.shape}, "
+                                 f"got {w.dtype} of shape {w.shape}")
+
+    def set_weights(self, weights) -> None:
+        """Copy arrays in get_weights() order into the parameters, after checking them."""
+        self.check_weights(weights)
+        arrays = iter(weights)
+        for layer in self.layers:
+            for p in layer.params.values():
+                p[...] = next(arrays)
+
+    def save(self, path) -> None:
+        """Write architecture and weights to one safe file (safetensors + JSON); see striate.load."""
+        from .io.model_file import save  # io sits above model: imported only when used
+
+        save(self, path)
 
     def summary(self, print_fn=print) -> str:
         """A Keras-like table: each layer, its output shape and parameter count; totals."""
@@ -176,7 +207,7 @@ class Sequential:
         return x, y
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1,
-            callbacks=None, initial_epoch=0) -> History:
+            callbacks=None, initial_epoch=0, checkpoint=None, checkpoint_every="epoch", resume=None) -> History:
         """Train for `epochs` passes over (x, y) in shuffled mini-batches.
 
         Args:
@@ -184,6 +215,11 @@ class Sequential:
             validation_data: (x_val, y_val), evaluated after every epoch.
             verbose: 0 silent, 1 a progress bar and a line per epoch, 2 a line per epoch.
             callbacks: list of striate.callbacks.Callback.
+            checkpoint: a path; a checkpoint (weights, optimizer, RNG, position, history,
+                callbacks) is written there atomically at the end of every epoch, and
+                every `checkpoint_every` optimizer steps when that is an int.
+            resume: a checkpoint path to continue from, or True for `checkpoint` if that
+                file exists. The run ends bit-identical to one never interrupted.
         Returns:
             History with per-epoch "loss", metric names, and "val_" versions.
         """
@@ -194,33 +230,46 @@ class Sequential:
             raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
         self._ensure_built(x)
         history = History()
-        cbs: list[Callback] = [history, *(callbacks or [])]
+        cbs: list[Callback] = [*(callbacks or []), history]  # History last: it sees what others add to logs
         for cb in cbs:
             cb.model = self
         self.stop_training = False
         for cb in cbs:
             cb.on_train_begin()
         n = len(x)
-        for epoch in range(initial_epoch, epochs):
-            for cb in cbs:
-                cb.on_epoch_begin(epoch)
-            bar = ProgressBar(n, f"Epoch {epoch + 1}/{epochs} ") if verbose == 1 else None
+        pos = Position(epoch=initial_epoch)
+        saver = None
+        if checkpoint is not None or resume not in (None, False):
+            from .io.checkpoint import Checkpointer  # io sits above model: imported only when used
+
+            saver = Checkpointer(self, cbs, checkpoint, checkpoint_every,
+                                 {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})
+            pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
+        last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped
+        for epoch in range(pos.epoch, last):
+            if pos.batch == 0:  # (a run resumed mid-epoch has begun this epoch already)
+                pos.start(epoch, self.rng, ["loss", *(name for name, _ in self.metrics)])
+                for cb in cbs:
+                    cb.on_epoch_begin(epoch)
             order = self.rng.permutation(n) if shuffle else np.arange(n)
-            sums = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}
-            seen = 0
-            for b, start in enumerate(range(0, n, batch_size)):
-                idx = order[start : start + batch_size]
+            bar = ProgressBar(n, f"Epoch {epoch + 1}/{epochs} ") if verbose == 1 else None
+            sums = pos.sums
+            for b in range(pos.batch, -(-n // batch_size)):
+                idx = order[b * batch_size : (b + 1) * batch_size]
                 xb, yb = x[idx], y[idx]
                 loss, out = self.train_step(xb, yb)
                 sums["loss"] += loss * len(idx)
                 for name, fn in self.metrics:
-                    sums[name] += fn(out, yb) * len(idx)
-                seen += len(idx)
-                logs = {k: v / seen for k, v in sums.items()}
+                    sums[name] += float(fn(out, yb)) * len(idx)
+                pos.batch, pos.seen = b + 1, pos.seen + len(idx)
+                logs = {k: v / pos.seen for k, v in sums.items()}
                 for cb in cbs:
                     cb.on_batch_end(b, logs)
                 if bar:
-                    bar.update(seen, logs)
+                    bar.update(pos.seen, logs)
+                if saver:
+                    saver.after_batch(pos)
+            logs = {k: v / pos.seen for k, v in sums.items()}
             if validation_data is not None:
                 val = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
                 logs.update({f"val_{k}": v for k, v in val.items()})
@@ -231,6 +280,9 @@ class Sequential:
                 print(f"Epoch {epoch + 1}/{epochs} - {summary}", flush=True)
             for cb in cbs:
                 cb.on_epoch_end(epoch, logs)
+            pos.finish(epoch, self.rng, self.stop_training)
+            if saver:
+                saver.after_epoch(pos)
             if self.stop_training:
                 break
         for cb in cbs:

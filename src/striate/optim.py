@@ -38,6 +38,39 @@ class Optimizer:
                     self.state[slot] = self._new_state(p)
                 self._update(p, layer.grads[key], self.state[slot], lr)
 
+    def get_config(self) -> dict:  # pragma: no cover - abstract
+        """The constructor arguments; lr is a number or a Schedule."""
+        raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """What a resumed run needs besides the settings, as the live arrays (not copies):
+
+            {"iterations": steps taken, "state": {"<layer index>.<param>": {name: array}}}
+        """
+        return {"iterations": self.iterations, "state": self.state}
+
+    def load_state_dict(self, state: dict, layers) -> None:
+        """Restore what state_dict() gave, checking each slot against the layers' parameters."""
+        owner = type(self).__name__
+        iterations = state["iterations"]
+        if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
+            raise ValueError(f"{owner}: iterations must be a non-negative int, got {iterations!r}")
+        params = {f"{i}.{key}": p for i, layer in enumerate(layers) for key, p in layer.params.items()}
+        restored = {}
+        for slot, arrays in state["state"].items():
+            if slot not in params:
+                raise ValueError(f"{owner}: state for {slot!r}, which is no parameter of the model")
+            p = params[slot]
+            names = set(self._new_state(p))
+            if set(arrays) != names:
+                raise ValueError(f"{owner}: state of {slot!r} must hold {sorted(names)}, got {sorted(arrays)}")
+            for name, a in arrays.items():
+                if a.shape != p.shape or a.dtype != p.dtype:
+                    raise ValueError(f"{owner}: {name} of {slot!r} must be {p.dtype} of shape {p.shape}, "
+                                     f"got {a.dtype} of shape {a.shape}")
+            restored[slot] = {name: np.array(a) for name, a in arrays.items()}
+        self.iterations, self.state = iterations, restored
+
     def _new_state(self, p) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -61,6 +94,10 @@ class SGD(Optimizer):
         if weight_decay < 0:
             raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay!r}")
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
+
+    def get_config(self):
+        return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
+                "weight_decay": self.weight_decay}
 
     def _new_state(self, p):
         return {"velocity": np.zeros_like(p)} if self.momentum else {}
@@ -92,6 +129,9 @@ class Adam(Optimizer):
         if eps <= 0 or weight_decay < 0:
             raise ValueError(f"Adam: eps must be > 0 and weight_decay >= 0, got {eps!r}, {weight_decay!r}")
         self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
+
+    def get_config(self):
+        return {"lr": self.lr, "betas": self.betas, "eps": self.eps, "weight_decay": self.weight_decay}
 
     def _new_state(self, p):
         return {"m": np.zeros_like(p), "v": np.zeros_like(p)}

@@ -1,0 +1,172 @@
+"""Checkpoints: all a stopped run needs to carry on as if it had never stopped.
+
+A checkpoint is a striate file of kind "checkpoint" (document.py): a model file plus
+
+    tensors  "optimizer.state.<layer>.<param>.<name>"   momentum, Adam's moments
+             "callbacks.<i>.<...>"                        e.g. EarlyStopping's best weights
+    JSON     "training": {"optimizer": {type, config (lr: a number or a schedule), state},
+                          "loss": "CrossEntropy", "fit": {batch_size, samples, shuffle},
+                          "position": {epoch, batch, seen, sums, rng, stopped},
+                          "callbacks": [{type, state}]}
+
+Why a resumed run ends bit-identical to an unbroken one: every number the next step
+depends on is restored exactly — weights and optimizer arrays byte for byte, floats
+through JSON's shortest round-trip repr, the Generator's state as its integers — and
+the position holds the RNG state from *before* the epoch's shuffle plus the batch
+index, so the resumed run redraws the same permutation and continues from that batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import FormatError
+from ..model import Sequential
+from ..position import Position
+from . import document, model_file, registry, state
+
+
+@dataclass
+class Checkpoint:
+    """A checkpoint read back and checked: a model holding its weights, and its training state."""
+
+    model: Sequential
+    optimizer: object
+    loss: str
+    fit: dict
+    position: Position
+    callbacks: list  # [(type name, state)] of fit's stateful callbacks, in order
+
+
+def write(path, model: Sequential, callbacks, fit_args: dict, pos: Position) -> None:
+    """Write the checkpoint of a model in the middle of fit, atomically."""
+    tensors = model_file.weights(model)
+    training = {"optimizer": state.encode_optimizer(model.optimizer, tensors),
+                "loss": registry.type_name(model.loss, registry.LOSSES, "loss"),
+                "fit": fit_args, "position": state.encode_position(pos),
+                "callbacks": state.encode_callbacks(callbacks, tensors)}
+    document.write(path, "checkpoint", {"model": model_file.describe(model), "training": training}, tensors)
+
+
+def read(path) -> Checkpoint:
+    """Read and check every part of a checkpoint file."""
+    doc, tensors = document.read(path, kinds=("checkpoint",))
+    return from_document(doc, tensors, path)
+
+
+def from_document(doc: dict, tensors: dict, path) -> Checkpoint:
+    """The Checkpoint a document and its tensors describe; every tensor must be used."""
+    if set(doc) != {"format", "format_version", "kind", "model", "training"}:
+        raise FormatError(f"{path}: a checkpoint's document has the keys format, format_version, kind, "
+                          f"model and training, got {sorted(doc)}")
+    model = model_file.rebuild(doc["model"], tensors, path)
+    used = set(model_file.tensor_names(model))
+    where = f"{path}: training"
+    training = doc["training"]
+    keys = {"optimizer", "loss", "fit", "position", "callbacks"}
+    if not isinstance(training, dict) or set(training) != keys:
+        raise FormatError(f"{where}: expected an object with {', '.join(sorted(keys))}")
+    optimizer = state.decode_optimizer(training["optimizer"], model.layers, tensors, used, where)
+    if training["loss"] not in registry.LOSSES:
+        raise FormatError(f"{where}: unknown loss {training['loss']!r:.100}; known: {', '.join(registry.LOSSES)}")
+    fit = _check_fit(training["fit"], where)
+    position = state.decode_position(training["position"], where)
+    _check_position(position, fit, where)
+    callbacks = state.decode_callbacks(training["callbacks"], tensors, used, where)
+    model_file.expect_tensors(tensors, used, path)
+    return Checkpoint(model, optimizer, training["loss"], fit, position, callbacks)
+
+
+def _check_fit(fit, where) -> dict:
+    if not (isinstance(fit, dict) and set(fit) == {"batch_size", "samples", "shuffle"}
+            and all(type(fit[k]) is int and fit[k] >= 1 for k in ("batch_size", "samples"))
+            and isinstance(fit["shuffle"], bool)):
+        raise FormatError(f"{where}: fit must be {{batch_size: int >= 1, samples: int >= 1, shuffle: bool}}, "
+                          f"got {fit!r:.200}")
+    return fit
+
+
+def _check_position(pos: Position, fit: dict, where) -> None:
+    """Batch, samples seen and the running sums must agree with each other and the data size."""
+    batches = -(-fit["samples"] // fit["batch_size"])
+    seen = min(pos.batch * fit["batch_size"], fit["samples"])
+    if pos.batch > batches or pos.seen != seen or (pos.batch == 0) != (not pos.sums):
+        raise FormatError(f"{where}: position batch {pos.batch}, seen {pos.seen} and sums do not agree "
+                          f"with {fit['samples']} samples in batches of {fit['batch_size']}")
+
+
+def restore(ckpt: Checkpoint, model: Sequential, callbacks, fit_args: dict, path) -> Position:
+    """Load a checkpoint into a compiled model and fit's callbacks; returns where to go on from.
+
+    The optimizer is the checkpoint's (same type as compiled, with its saved settings,
+    schedule and state). ValueError when the model, data or callbacks differ from the run
+    that wrote it: a run continued with other ones would not be that run.
+    """
+    ours, theirs = model_file.describe(model), model_file.describe(ckpt.model)
+    if any(ours[key] != theirs[key] for key in ("input_shape", "dtype", "layers")):
+        def show(m):
+            return f"{m.dtype.name} {m.input_shape} → {', '.join(map(repr, m.layers))}"
+
+        raise ValueError(f"{path} was written by a different model: {show(ckpt.model)}; this model is {show(model)}")
+    if fit_args != ckpt.fit:
+        raise ValueError(f"{path} was written by fit with {ckpt.fit}; this fit has {fit_args}")
+    for what, mine, saved in (("loss", type(model.loss).__name__, ckpt.loss),
+                              ("optimizer", type(model.optimizer).__name__, type(ckpt.optimizer).__name__)):
+        if mine != saved:
+            raise ValueError(f"{path} was written with the {what} {saved}; this model is compiled with {mine}")
+    pos = ckpt.position
+    names = ["loss", *(name for name, _ in model.metrics)]
+    if pos.batch and sorted(pos.sums) != sorted(names):
+        raise ValueError(f"{path} stopped mid-epoch tracking {sorted(pos.sums)}; this model tracks {sorted(names)}")
+    mine = state.stateful(callbacks)
+    if [type(cb).__name__ for cb in mine] != [name for name, _ in ckpt.callbacks]:
+        raise ValueError(f"{path} was written with the callbacks {[name for name, _ in ckpt.callbacks]}; "
+                         f"this fit has {[type(cb).__name__ for cb in mine]}")
+    model.set_weights(ckpt.model.get_weights())
+    model.optimizer = ckpt.optimizer
+    model.rng.bit_generator.state = pos.rng_state
+    for cb, (name, saved) in zip(mine, ckpt.callbacks):
+        try:
+            cb.set_state(saved)
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as e:
+            raise FormatError(f"{path}: the state of callback {name} does not fit it: {e}") from e
+    model.stop_training = pos.stopped
+    return pos
+
+
+class Checkpointer:
+    """fit's link to checkpoints: restores one to resume, writes them as training goes.
+
+    Args:
+        model, callbacks: the model being fitted and all of fit's callbacks.
+        path: where to write checkpoints (None: write none).
+        every: "epoch" (at each epoch's end) or an int N (also every N optimizer steps).
+        fit_args: {batch_size, samples, shuffle}, which a resumed fit must share.
+    """
+
+    def __init__(self, model, callbacks, path, every, fit_args):
+        if every != "epoch" and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
+            raise ValueError(f"fit: checkpoint_every must be 'epoch' or a positive int, got {every!r}")
+        self.model, self.callbacks, self.every, self.fit_args = model, callbacks, every, fit_args
+        self.path = None if path is None else Path(path)
+
+    def resume(self, resume) -> Position | None:
+        """Restore the checkpoint `resume` names (True: self.path, if it exists yet)."""
+        if resume is None or resume is False:
+            return None
+        if resume is True:
+            if self.path is None:
+                raise ValueError("fit: resume=True continues from checkpoint=PATH; give the path")
+            if not self.path.exists():
+                return None  # the first run of a resumable script: nothing to resume yet
+            resume = self.path
+        return restore(read(resume), self.model, self.callbacks, self.fit_args, resume)
+
+    def after_batch(self, pos: Position) -> None:
+        if self.path is not None and self.every != "epoch" and self.model.optimizer.iterations % self.every == 0:
+            write(self.path, self.model, self.callbacks, self.fit_args, pos)
+
+    def after_epoch(self, pos: Position) -> None:
+        if self.path is not None:
+            write(self.path, self.model, self.callbacks, self.fit_args, pos)

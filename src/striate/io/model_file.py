@@ -1,0 +1,180 @@
+"""Save a Sequential to one safe file and load it back: `model.save(path)`, `striate.load(path)`.
+
+The file (see document.py) holds the weights as tensors "layers.<i>.<param>" (i from 0)
+and this JSON document::
+
+    {"format": "striate", "format_version": 1, "kind": "model",
+     "model": {"input_shape": [28, 28, 1], "dtype": "float32", "seed": 0,
+               "layers": [{"type": "Conv2D", "config": {"filters": 6, "kernel_size": 5, ...}}, ...]}}
+
+Loading rebuilds each layer from the registry (registry.py) with its constructor
+arguments, then checks the tensors against what the layers expect: every one present,
+none extra, each of the right shape and dtype, every value finite. Non-finite weights
+are refused, on load (FormatError) and on save (ValueError): a model with NaN or inf
+weights computes nothing useful, and refusing it at save time means no file is ever
+written that load would then reject.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from pathlib import Path
+
+import numpy as np
+
+from .. import init
+from ..errors import FormatError
+from ..model import Sequential
+from . import document, registry
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+MAX_DIM = 2**31  # an input side larger than this is no image
+
+
+def describe(model: Sequential) -> dict:
+    """The JSON architecture of a built model."""
+    if not model.built:
+        raise ValueError("cannot save a model that is not built: give input_shape, or call build() first")
+    if model.dtype.name not in DTYPES:
+        raise ValueError(f"cannot save a model of dtype {model.dtype}; expected float32 or float64")
+    return {"input_shape": list(model.input_shape), "dtype": model.dtype.name,
+            "seed": int(model.seed) if isinstance(model.seed, numbers.Integral) else None,
+            "layers": [registry.describe(layer, registry.LAYERS, "layer") for layer in model.layers]}
+
+
+def weights(model: Sequential) -> dict[str, np.ndarray]:
+    """{"layers.<i>.<param>": array} for every parameter, refusing non-finite ones."""
+    tensors = {}
+    for i, layer in enumerate(model.layers):
+        for key, value in layer.params.items():
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"cannot save {layer.name}: its {key} holds NaN or inf values "
+                                 "(the run diverged?); striate files only hold finite weights")
+            tensors[f"layers.{i}.{key}"] = value
+    return tensors
+
+
+def save(model: Sequential, path) -> None:
+    """Write the model's architecture and weights to `path`, atomically."""
+    document.write(path, "model", {"model": describe(model)}, weights(model))
+
+
+def load(path) -> Sequential:
+    """The model saved in `path` by save(), ready for predict."""
+    doc, tensors = document.read(path, kinds=("model",))
+    return from_document(doc, tensors, path)
+
+
+def from_document(doc: dict, tensors: dict[str, np.ndarray], path) -> Sequential:
+    """The model a model file's document and tensors describe; no tensor may be left over."""
+    if set(doc) != {"format", "format_version", "kind", "model"}:
+        raise FormatError(f"{path}: a model file's document has the keys format, format_version, kind "
+                          f"and model, got {sorted(doc)}")
+    model = rebuild(doc["model"], tensors, path)
+    expect_tensors(tensors, set(tensor_names(model)), path)
+    return model
+
+
+# ---- rebuilding ---------------------------------------------------------------
+def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
+    """A model built from the architecture `arch`, holding the file's weights.
+
+    Consumes nothing but the "layers.*" tensors; the caller checks for others.
+    """
+    where = f"{path}: model"
+    if not isinstance(arch, dict) or set(arch) != {"input_shape", "dtype", "seed", "layers"}:
+        raise FormatError(f"{where}: expected an object with input_shape, dtype, seed and layers")
+    shape, dtype, seed, layer_list = arch["input_shape"], arch["dtype"], arch["seed"], arch["layers"]
+    if not (isinstance(shape, list) and 1 <= len(shape) <= 3 and all(
+            d is None or (type(d) is int and 1 <= d <= MAX_DIM) for d in shape)):
+        raise FormatError(f"{where}: input_shape must list 1 to 3 sizes in [1, 2**31] (or null), got {shape!r:.100}")
+    if dtype not in DTYPES:
+        raise FormatError(f"{where}: dtype must be one of {', '.join(DTYPES)}, got {dtype!r:.100}")
+    if seed is not None and (type(seed) is not int or seed < 0):
+        raise FormatError(f"{where}: seed must be a non-negative int or null, got {seed!r:.100}")
+    if not isinstance(layer_list, list) or not layer_list:
+        raise FormatError(f"{where}: layers must be a non-empty list")
+    layers = [registry.create(entry, registry.LAYERS, "layer", f"{where} layers[{i}]")
+              for i, entry in enumerate(layer_list)]
+    with _InitialisersFromFile(layers, tensors, path):
+        try:
+            model = Sequential(layers, input_shape=tuple(shape), seed=seed, dtype=DTYPES[dtype])
+        except FormatError:  # from _InitialisersFromFile: a missing or misshapen tensor
+            raise
+        except Exception as e:  # sizes and settings come from the file: a failure to build is its fault
+            raise FormatError(f"{path}: the architecture does not build: {e}") from e
+    for i, layer in enumerate(model.layers):
+        for key in layer.params:
+            layer.params[key] = _weight(tensors, f"layers.{i}.{key}", layer.params[key], path)
+    expect_tensors(tensors, set(tensor_names(model)), path, prefix="layers.")
+    return model
+
+
+def tensor_names(model: Sequential) -> list[str]:
+    """The names of the model's parameters in a file: "layers.<i>.<param>"."""
+    return [f"layers.{i}.{key}" for i, layer in enumerate(model.layers) for key in layer.params]
+
+
+def _weight(tensors, name, built: np.ndarray, path) -> np.ndarray:
+    """The file's tensor `name`, checked against the parameter the layer built."""
+    if name not in tensors:
+        raise FormatError(f"{path}: missing tensor {name!r} (shape {built.shape})")
+    return checked_tensor(tensors[name], name, built.shape, built.dtype, path)
+
+
+def checked_tensor(array: np.ndarray, name: str, shape, dtype, path) -> np.ndarray:
+    """array as dtype in native byte order, after checking its shape, dtype and finiteness."""
+    if array.shape != tuple(shape):
+        raise FormatError(f"{path}: tensor {name!r} has shape {array.shape}, expected {tuple(shape)}")
+    if array.dtype.newbyteorder("=") != np.dtype(dtype):
+        raise FormatError(f"{path}: tensor {name!r} has dtype {array.dtype.name}, expected {np.dtype(dtype).name}")
+    if not np.all(np.isfinite(array)):
+        raise FormatError(f"{path}: tensor {name!r} holds NaN or inf values; striate refuses non-finite weights")
+    return array.astype(dtype, order="C", copy=False)
+
+
+def expect_tensors(tensors, expected: set, path, prefix: str = "") -> None:
+    """Every tensor starting with `prefix` must be one of `expected`, and all of those present."""
+    present = {name for name in tensors if name.startswith(prefix)}
+    if missing := sorted(expected - present):
+        raise FormatError(f"{path}: missing tensor {missing[0]!r}")
+    if extra := sorted(present - expected):
+        raise FormatError(f"{path}: unexpected tensor {extra[0]!r}: the architecture has no such parameter")
+
+
+class _InitialisersFromFile:
+    """While a model is rebuilt from a file, its initialisers hand out the file's tensors.
+
+    Building a layer draws each parameter P from its initialiser, the attribute P_init
+    (Conv2D.kernel_init, Dense.bias_init, ...). Left alone, a forged architecture —
+    Dense(10**12) — would make that draw allocate without bound. Instead, each
+    initialiser returns tensor "layers.<i>.<P>" of the file, after checking that it
+    exists and has the shape asked for, so rebuilding allocates nothing the file does
+    not hold. The real initialisers come back afterwards.
+    """
+
+    def __init__(self, layers, tensors, path):
+        self.tensors, self.path = tensors, Path(path)
+        known = set(init.INITIALIZERS.values())
+        self.swapped = [(i, layer, attr, value) for i, layer in enumerate(layers)
+                        for attr, value in vars(layer).items() if callable(value) and value in known]
+
+    def __enter__(self):
+        for i, layer, attr, _ in self.swapped:
+            setattr(layer, attr, self._from_file(f"layers.{i}.{attr.removesuffix('_init')}"))
+
+    def __exit__(self, *exc):
+        for _, layer, attr, value in self.swapped:
+            setattr(layer, attr, value)
+
+    def _from_file(self, name):
+        def initialiser(shape, rng=None):
+            if name not in self.tensors:
+                raise FormatError(f"{self.path}: missing tensor {name!r} (shape {tuple(shape)})")
+            array = self.tensors[name]
+            if array.shape != tuple(shape):
+                raise FormatError(f"{self.path}: tensor {name!r} has shape {array.shape}, expected {tuple(shape)}")
+            return array
+
+        return initialiser

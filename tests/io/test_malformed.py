@@ -1,0 +1,248 @@
+"""Damaged and forged files: every one raises striate.FormatError naming the file — never
+another exception, never a hang, never an allocation larger than the file."""
+
+import json
+import struct
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import striate
+from striate import FormatError
+from striate import layers as L
+from striate.io import document, model_file
+
+
+def small_model():
+    return striate.Sequential([L.Conv2D(2, 3), L.ReLU(), L.MaxPool2D(2), L.Flatten(), L.Dense(3)],
+                              input_shape=(6, 6, 1), seed=0)
+
+
+@pytest.fixture
+def parts():
+    """(architecture, tensors) of a valid model file, to be spoiled one way at a time."""
+    model = small_model()
+    return model_file.describe(model), dict(model_file.weights(model))
+
+
+def forge(path, arch, tensors, **doc):
+    """A file with a valid checksum around whatever architecture and tensors it is given."""
+    document.write(path, "model", {"model": arch, **doc}, tensors)
+    return path
+
+
+def raw_file(path, header, data=b""):
+    """A safetensors file from a header object (or raw header bytes) and data bytes."""
+    text = header if isinstance(header, bytes) else json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+    return path
+
+
+def load_fails(path, match):
+    with pytest.raises(FormatError, match=match) as info:
+        striate.load(path)
+    assert str(path) in str(info.value)
+
+
+# ---- the architecture ---------------------------------------------------------
+def test_unknown_layer_type(tmp_path, parts):
+    arch, tensors = parts
+    arch["layers"][1] = {"type": "os.system", "config": {}}
+    load_fails(forge(tmp_path / "m", arch, tensors), r"model layers\[1\]: unknown layer type 'os.system'; known types: Conv2D")
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"filters": 2, "kernel_size": 3, "colour": "red"}, r"unexpected keyword argument 'colour'"),
+    ({"filters": -2, "kernel_size": 3}, r"Conv2D: filters must be a positive int, got -2"),
+    ({"filters": "2", "kernel_size": 3}, r"filters must be a positive int, got '2'"),
+    ({"kernel_size": 3}, r"missing 1 required positional argument: 'filters'"),
+    ([2, 3], r"config must be an object"),
+])
+def test_wrong_constructor_arguments(tmp_path, parts, config, message):
+    arch, tensors = parts
+    arch["layers"][0]["config"] = config
+    load_fails(forge(tmp_path / "m", arch, tensors), r"layers\[0\]: .*" + message)
+
+
+def test_an_architecture_that_does_not_build(tmp_path, parts):
+    arch, tensors = parts
+    arch["input_shape"] = [2, 2, 1]
+    load_fails(forge(tmp_path / "m", arch, tensors), r"does not build: Conv2D #1: kernel height 3")
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("input_shape", [6, -6, 1], r"input_shape must list 1 to 3 sizes"),
+    ("input_shape", "6x6", r"input_shape must list"),
+    ("dtype", "object", r"dtype must be one of float32, float64, got 'object'"),
+    ("seed", 1.5, r"seed must be a non-negative int"),
+    ("layers", [], r"layers must be a non-empty list"),
+])
+def test_bad_model_fields(tmp_path, parts, field, value, message):
+    arch, tensors = parts
+    arch[field] = value
+    load_fails(forge(tmp_path / "m", arch, tensors), message)
+
+
+def test_a_forged_giant_layer_allocates_nothing(tmp_path, parts):
+    arch, tensors = parts
+    arch["layers"][4]["config"]["units"] = 10**12  # 4 TB of float32 if built naively
+    path = forge(tmp_path / "m", arch, tensors)
+    tracemalloc.start()
+    try:
+        load_fails(path, r"tensor .layers.4.kernel. has shape \(8, 3\), expected \(8, 1000000000000\)")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20
+
+
+# ---- the tensors --------------------------------------------------------------
+def test_missing_tensor(tmp_path, parts):
+    arch, tensors = parts
+    del tensors["layers.4.bias"]
+    load_fails(forge(tmp_path / "m", arch, tensors), r"missing tensor 'layers.4.bias' \(shape \(3,\)\)")
+
+
+@pytest.mark.parametrize("name", ["layers.4.extra", "layers.9.kernel", "payload"])
+def test_extra_tensor(tmp_path, parts, name):
+    arch, tensors = parts
+    tensors[name] = np.zeros(3, np.float32)
+    load_fails(forge(tmp_path / "m", arch, tensors), rf"unexpected tensor '{name}'")
+
+
+def test_wrong_shape(tmp_path, parts):
+    arch, tensors = parts
+    tensors["layers.4.kernel"] = tensors["layers.4.kernel"].T.copy()
+    load_fails(forge(tmp_path / "m", arch, tensors), r"tensor 'layers.4.kernel' has shape \(3, 8\), expected \(8, 3\)")
+
+
+def test_wrong_dtype(tmp_path, parts):
+    arch, tensors = parts
+    tensors["layers.0.kernel"] = tensors["layers.0.kernel"].astype(np.float64)
+    load_fails(forge(tmp_path / "m", arch, tensors), r"tensor 'layers.0.kernel' has dtype float64, expected float32")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights_are_refused(tmp_path, parts, bad):
+    arch, tensors = parts
+    tensors["layers.0.kernel"][0, 0, 0, 1] = bad
+    load_fails(forge(tmp_path / "m", arch, tensors), r"tensor 'layers.0.kernel' holds NaN or inf values")
+
+
+# ---- the document -------------------------------------------------------------
+def test_unsupported_format_version(tmp_path, parts, monkeypatch):
+    arch, tensors = parts
+    monkeypatch.setattr(document, "FORMAT_VERSION", 2)
+    path = forge(tmp_path / "m", arch, tensors)
+    monkeypatch.undo()
+    load_fails(path, r"unsupported format version 2; this striate reads version 1")
+
+
+def test_damaged_data_fails_the_checksum(tmp_path):
+    path = tmp_path / "m"
+    small_model().save(path)
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 0x01
+    path.write_bytes(bytes(raw))
+    load_fails(path, r"checksum mismatch: the file is damaged or was altered")
+
+
+def test_document_that_is_not_json(tmp_path):
+    text = b'{"__metadata__":{"striate":"{not json","checksum":"sha256:00"}}'
+    load_fails(raw_file(tmp_path / "m", text), r"the striate document is not valid JSON")
+
+
+def test_safetensors_file_that_is_not_striate(tmp_path):
+    path = raw_file(tmp_path / "m", {"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 4)
+    load_fails(path, r"not a striate file: its metadata keys are \[\]")
+
+
+def test_a_checkpoint_is_not_a_model_file(tmp_path):
+    with pytest.raises(FormatError, match=r"a striate 'model' file, expected one of: checkpoint"):
+        striate.io.checkpoint.read(forge(tmp_path / "m", *small_model_parts()))
+
+
+def small_model_parts():
+    model = small_model()
+    return model_file.describe(model), model_file.weights(model)
+
+
+# ---- the container ------------------------------------------------------------
+@pytest.mark.parametrize("size", [0, 5, 8, 20, -40, -1])
+def test_truncated_file(tmp_path, size):
+    path = tmp_path / "m"
+    small_model().save(path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[:size])
+    load_fails(path, r"truncated|header claims|not a JSON object|not valid JSON")
+
+
+def test_header_larger_than_the_file(tmp_path):
+    path = tmp_path / "m"
+    small_model().save(path)
+    raw = path.read_bytes()
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw[8:])
+    load_fails(path, rf"the header claims {len(raw):,} bytes but only {len(raw) - 8:,} follow")
+    path.write_bytes(struct.pack("<Q", 2**64 - 1) + raw[8:])
+    load_fails(path, r"the header claims 18,446,744,073,709,551,615 bytes")
+
+
+@pytest.mark.parametrize("header,data,message", [
+    (b"[1, 2]", b"", r"not a JSON object"),
+    (b'{"a": 1', b"", r"not a JSON object padded with spaces"),
+    (b'{"a": {}, "a": {}}', b"", r"not valid JSON: duplicate key 'a'"),
+    (b'{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}\t', b"\0" * 4, r"padded with spaces"),
+    (b'{"\xff": 1}', b"", r"not valid JSON"),
+    (b"{" + b'"a":' * 100_000 + b"1" + b"}" * 100_000, b"", r"not valid JSON"),
+    (b'{"__metadata__": {"k": 1}}', b"", r"__metadata__ must map strings to strings"),
+    ({"w": {"dtype": "BF16", "shape": [1], "data_offsets": [0, 2]}}, b"\0" * 2, r"unsupported dtype 'BF16'"),
+    ({"w": {"dtype": "F32", "shape": [-1], "data_offsets": [0, 4]}}, b"\0" * 4, r"shape must be a list of non-negative ints"),
+    ({"w": {"dtype": "F32", "shape": [True], "data_offsets": [0, 4]}}, b"\0" * 4, r"shape must be a list of non-negative ints"),
+    ({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4, r"needs 8 bytes, but data_offsets \[0, 4\] span 4"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 0]}}, b"\0" * 4, r"data_offsets must be \[begin, end\]"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": 1}}, b"\0" * 4, r"expected an object with dtype"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},
+      "v": {"dtype": "F32", "shape": [1], "data_offsets": [2, 6]}}, b"\0" * 8, r"overlaps the one before it"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}, b"\0" * 8, r"leaves a gap of 4 bytes"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 9, r"5 bytes after the last tensor"),
+    ({"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 4, r"needs 4 bytes"),
+    ({"w": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 4]}}, b"\0" * 4, r"needs"),
+    ({"w": {"dtype": "F32", "shape": [0, 2**62, 2**62], "data_offsets": [0, 0]}}, b"", r"is not possible"),
+])
+def test_malformed_headers(tmp_path, header, data, message):
+    load_fails(raw_file(tmp_path / "m", header, data), message)
+
+
+# ---- anything at all ------------------------------------------------------------
+VALID = None
+
+
+def valid_bytes():
+    global VALID
+    if VALID is None:
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory() as d:
+            small_model().save(Path(d) / "m")
+            VALID = (Path(d) / "m").read_bytes()
+    return VALID
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_random_damage_is_always_a_format_error(tmp_path, data):
+    """Flip some bytes (anywhere, any bits) or cut the file short: load must raise FormatError."""
+    raw = bytearray(valid_bytes())
+    if data.draw(st.booleans(), label="truncate"):
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1), label="keep")]
+    else:
+        for i in data.draw(st.lists(st.integers(0, len(raw) - 1), min_size=1, max_size=4, unique=True), label="at"):
+            raw[i] ^= data.draw(st.integers(1, 255), label="mask")  # a non-zero mask: the byte changes
+    path = tmp_path / "damaged.striate"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(FormatError):
+        striate.load(path)

@@ -1,0 +1,54 @@
+"""One small, fully seeded training run, shared by the resume tests and their child processes."""
+
+import numpy as np
+
+import striate
+from striate import callbacks as C
+from striate import layers as L
+from striate import optim, schedules
+
+EPOCHS, BATCH = 3, 16  # 50 samples: batches of 16, 16, 16, 2; 12 optimizer steps
+
+
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 8, 8, 1)).astype(np.float32)
+    y = rng.integers(0, 3, 50)
+    x[np.arange(50), y, y] += 2.0  # something to learn
+    return x, y
+
+
+OPTIMIZERS = {
+    "sgd": lambda: optim.SGD(lr=schedules.StepDecay(0.1, step_size=5, gamma=0.5), momentum=0.9,
+                             nesterov=True, weight_decay=1e-3),
+    "adam": lambda: optim.Adam(lr=schedules.CosineDecay(0.01, total_steps=12, warmup_steps=2), weight_decay=0.01),
+    "sgd_per_epoch": lambda: optim.SGD(lr=0.05, momentum=0.5),
+}
+
+
+def model(optimizer="sgd"):
+    net = striate.Sequential([L.Conv2D(3, 3, padding="same"), L.ReLU(), L.MaxPool2D(2),
+                              L.Flatten(), L.Dense(3)], input_shape=(8, 8, 1), seed=0)
+    return net.compile(OPTIMIZERS[optimizer](), "cross_entropy", ["accuracy"])
+
+
+def callbacks(optimizer="sgd"):
+    cbs = [C.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)]
+    if optimizer == "sgd_per_epoch":
+        cbs.append(C.LearningRateScheduler(lambda epoch, lr: lr * 0.7))
+    return cbs
+
+
+def fit(net, optimizer="sgd", extra=(), **kwargs):
+    x, y = data()
+    return net.fit(x, y, epochs=EPOCHS, batch_size=BATCH, verbose=0, validation_data=(x[:20], y[:20]),
+                   callbacks=[*callbacks(optimizer), *extra], **kwargs)
+
+
+def snapshot(net, history):
+    """Everything that must match bit for bit between an unbroken and a resumed run."""
+    opt = net.optimizer
+    return {"weights": [w.tobytes() for w in net.get_weights()],
+            "optimizer": (opt.iterations, opt.current_lr,
+                          {slot: {k: a.tobytes() for k, a in s.items()} for slot, s in opt.state.items()}),
+            "rng": net.rng.bit_generator.state, "history": history.history, "epochs": history.epoch}
