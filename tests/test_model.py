@@ -106,13 +106,14 @@ def to_striate_layout(ours, theirs_grad):
     return g.T
 
 
-def test_whole_lenet5_matches_pytorch_forward_gradients_and_sgd_steps(rng):
+@pytest.mark.parametrize("batch", [8, 48])  # 48: split across threads (striate.parallel)
+def test_whole_lenet5_matches_pytorch_forward_gradients_and_sgd_steps(batch, rng):
     from .oracle import torch
 
     model = lenet(seed=3, dtype=np.float64)
     net, pairs = torch_lenet(model)
-    x = rng.random((8, 28, 28, 1))
-    y = rng.integers(0, 10, 8)
+    x = rng.random((batch, 28, 28, 1))
+    y = rng.integers(0, 10, batch)
     model.compile(optim.SGD(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3), "cross_entropy")
     topt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)
     tx, ty = torch.tensor(x.transpose(0, 3, 1, 2).copy()), torch.tensor(y)

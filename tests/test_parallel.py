@@ -1,0 +1,84 @@
+"""Batches split across threads give the same training as the batch run whole."""
+
+import numpy as np
+import pytest
+
+import striate
+from striate import layers as L
+from striate import optim, parallel
+
+
+@pytest.fixture
+def threads():
+    saved = parallel.get_threads()
+    yield parallel.set_threads
+    parallel.set_threads(saved)
+
+
+def small_net(seed, dtype=np.float64):
+    return striate.Sequential([
+        L.Conv2D(4, 3, padding="same"), L.ReLU(), L.MaxPool2D(2), L.Conv2D(8, 3, stride=2), L.Tanh(),
+        L.Flatten(), L.Dense(10),
+    ], input_shape=(12, 12, 2), seed=seed, dtype=dtype)
+
+
+def test_shards_cover_the_batch_evenly(threads):
+    threads(2)
+    if not parallel._blas_controllers():
+        pytest.skip("threadpoolctl found no BLAS library to keep single-threaded")
+    assert parallel.shards(64) == [(0, 32), (32, 64)]
+    assert parallel.shards(33) == [(0, 16), (16, 33)]
+    assert parallel.shards(31) is None  # too small to be worth two threads
+    threads(1)
+    assert parallel.shards(1000) is None
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
+def test_sharded_steps_equal_whole_batch_steps(loss, threads, rng):
+    if not parallel._blas_controllers():
+        pytest.skip("threadpoolctl found no BLAS library to keep single-threaded")
+    x = rng.standard_normal((70, 12, 12, 2))
+    y = rng.integers(0, 10, 70) if loss == "cross_entropy" else rng.standard_normal((70, 10))
+    results = []
+    for n in (1, 3):
+        threads(n)
+        model = small_net(seed=2)
+        model.compile(optim.SGD(0.1, momentum=0.9), loss)
+        steps = [model.train_step(x, y) for _ in range(3)]
+        grads = [g.copy() for layer in model.layers for g in layer.grads.values()]
+        results.append((steps, grads, [p.copy() for layer in model.layers for p in layer.params.values()]))
+    (steps1, grads1, params1), (steps3, grads3, params3) = results
+    for (l1, o1), (l3, o3) in zip(steps1, steps3):
+        assert l1 == pytest.approx(l3, rel=1e-12)
+        np.testing.assert_allclose(o1, o3, rtol=1e-12, atol=1e-13)
+    for a, b in zip(grads1 + params1, grads3 + params3):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_sharded_predict_and_evaluate_equal_whole(threads, rng):
+    x = rng.standard_normal((100, 12, 12, 2))
+    y = rng.integers(0, 10, 100)
+    model = small_net(seed=4).compile("sgd", "cross_entropy", ["accuracy"])
+    threads(1)
+    whole, whole_eval = model.predict(x, batch_size=100), model.evaluate(x, y)
+    threads(2)
+    np.testing.assert_allclose(model.predict(x, batch_size=100), whole, rtol=1e-12)
+    assert model.evaluate(x, y) == pytest.approx(whole_eval, rel=1e-12)
+
+
+def test_replicas_share_params_but_not_grads_or_caches():
+    model = small_net(seed=1)
+    twin = model.layers[0].replica()
+    assert twin.params is model.layers[0].params
+    assert twin.grads is not model.layers[0].grads and twin._cache is None
+    model.layers[0].params["kernel"][...] = 0
+    assert np.all(twin.params["kernel"] == 0)
+
+
+def test_a_layer_can_opt_out_of_sharding(threads):
+    class Coupled(L.ReLU):
+        shardable = False
+
+    threads(2)
+    model = striate.Sequential([Coupled(), L.Flatten(), L.Dense(2)], input_shape=(4, 4, 1))
+    assert model._shards(256) is None
