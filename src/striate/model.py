@@ -145,7 +145,7 @@ class Sequential:
 
     def _shards(self, n: int):
         """Thread shards for a batch of n (see striate.parallel), or None to run it whole."""
-        if not parallel.shardable(self.layers):
+        if n < 2 * parallel.MIN_SHARD or not parallel.shardable(self.layers):
             return None
         return parallel.shards(n)
 

@@ -45,9 +45,9 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
     ho, wo = output_hw(x.shape, kernel.shape, stride, padding, dilation)
     xp = pad_nhwc(x, padding, 0.0, workspace)
     y = np.empty((n * ho * wo, f), dtype=x.dtype)
-    gk = grouped_kernel(kernel, groups)
+    gk = kernel.reshape(1, -1, f) if groups == 1 else grouped_kernel(kernel, groups)
     for s, e in chunks(n, ho * wo * kh * kw * cg * groups * x.itemsize):
-        cols = im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups, workspace)
+        cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace)
         out = y[s * ho * wo : e * ho * wo]
         if groups == 1:
             np.matmul(cols[0], gk[0], out=out)

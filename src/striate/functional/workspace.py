@@ -18,13 +18,11 @@ def buffer(workspace: dict | None, name: str, shape, dtype, fill=None) -> np.nda
     later calls never write), or None to leave it uninitialised.
     """
     shape = tuple(shape)
-    dtype = np.dtype(dtype)
     if workspace is not None:
-        buf = workspace.get(name)
-        if buf is not None and buf.shape == shape and buf.dtype == dtype and workspace.get(name + ".fill") == fill:
-            return buf
+        kept = workspace.get(name)
+        if kept is not None and kept[0].shape == shape and kept[0].dtype == dtype and kept[1] == fill:
+            return kept[0]
     buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
     if workspace is not None:
-        workspace[name] = buf
-        workspace[name + ".fill"] = fill
+        workspace[name] = (buf, fill)
     return buf

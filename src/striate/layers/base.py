@@ -114,6 +114,8 @@ class Layer:
 
     def _check_input(self, x) -> np.ndarray:
         """Validate x against the built input shape (building on first use) and cast it."""
+        if type(x) is np.ndarray and x.dtype == self.dtype and x.shape[1:] == self.input_shape:
+            return x  # the common case, checked first: this runs on every call
         x = np.asarray(x)
         if not self.built:
             if x.ndim < 2:
@@ -121,9 +123,7 @@ class Layer:
             dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32
             self.build(x.shape[1:], dtype=dtype)
         got = x.shape[1:]
-        if x.ndim != len(self.input_shape) + 1 or any(
-            e is not None and e != g for e, g in zip(self.input_shape, got)
-        ):
+        if x.ndim != len(self.input_shape) + 1 or any(e is not None and e != g for e, g in zip(self.input_shape, got)):
             raise ValueError(f"{self.name} expected input of shape {self._expected()}, got {x.shape}")
         if x.dtype != self.dtype:
             x = x.astype(self.dtype)
