@@ -23,6 +23,8 @@ import numpy as np
 from . import runners
 from .workloads import flops_per_image, gemm_peak, striate_model
 
+SETTLE = 0.3  # seconds between timed jobs, for spinning worker threads to go to sleep
+
 # (label, kind, model, batch, images per timed repeat)
 ROWS = [
     ("LeNet-5 train, batch 64", "train", "lenet5", 64, 64 * 30),
@@ -65,12 +67,17 @@ def make_jobs(kind, model, batch, n, have_torch, rng):
 
 
 def time_row(jobs, n, repeats):
-    """Images per second of each job: one warm-up, then `repeats` interleaved timings."""
+    """Images per second of each job: one warm-up, then `repeats` interleaved timings.
+
+    Between jobs the process sleeps a moment: both libraries' thread pools spin-wait
+    after their work, and a pool still spinning would steal a core from the other.
+    """
     for job in jobs.values():
         job()
     rates = {k: [] for k in jobs}
     for _ in range(repeats):
         for key, job in jobs.items():
+            time.sleep(SETTLE)
             t = time.perf_counter()
             job()
             rates[key].append(n / (time.perf_counter() - t))

@@ -16,6 +16,15 @@ import numpy as np
 
 
 def peak_rss_mib() -> float:
+    """This process's peak resident memory. VmHWM (Linux) is reset by exec, unlike
+    getrusage's ru_maxrss, which a child inherits from its parent."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
