@@ -11,10 +11,13 @@ and the running statistics move towards the batch's, as in PyTorch:
     running_var  ← (1 − momentum)·running_var  + momentum·σ²·m/(m − 1)   (unbiased)
 
 Evaluation uses the running statistics in place of μ and σ². The backward pass of the
-training forward, with g = dy·γ (the gradient reaching x̂):
+training forward, with sums over the m values of each channel:
 
-    dx = (1/√(σ² + eps)) · (g − mean(g) − x̂·mean(g·x̂))
-    dγ = Σ dy·x̂,   dβ = Σ dy
+    dβ = Σ dy,   dγ = Σ dy·x̂
+    dx = γ/√(σ² + eps) · (dy − dβ/m − x̂·dγ/m)
+
+(the two subtracted terms are what flows back through μ and σ²). Channel sums are
+products with a vector of ones: one BLAS call, no temporary array.
 """
 
 from __future__ import annotations
@@ -22,15 +25,29 @@ from __future__ import annotations
 import numpy as np
 
 
+def channel_sum(a2d):
+    """Σ over the rows of (m, C) → (C,)."""
+    return np.ones(len(a2d), dtype=a2d.dtype) @ a2d
+
+
+def channel_dot(a2d, b2d):
+    """Σ over the rows of a·b, both (m, C) → (C,), without forming a·b."""
+    return np.einsum("mc,mc->c", a2d, b2d)
+
+
 def batch_norm_train(x, gamma, beta, eps: float):
     """Normalise with the batch's statistics. x (..., C) → (y, mean, var, (x̂, 1/√(σ²+eps)))."""
-    flat = x.reshape(-1, x.shape[-1])  # (m, C)
-    mean = flat.mean(axis=0)
-    centred = x - mean
-    var = np.square(centred).reshape(flat.shape).mean(axis=0)
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = centred * inv_std
-    y = xhat * gamma + beta if gamma is not None else xhat
+    c = x.shape[-1]
+    m = x.size // c
+    mean = channel_sum(x.reshape(-1, c)) / m
+    xhat = x - mean  # centred, normalised in place below
+    var = channel_dot(xhat.reshape(-1, c), xhat.reshape(-1, c)) / m
+    inv_std = (1.0 / np.sqrt(var + eps)).astype(x.dtype)
+    xhat *= inv_std
+    if gamma is None:
+        return xhat.copy(), mean, var, (xhat, inv_std)
+    y = xhat * gamma
+    y += beta
     return y, mean, var, (xhat, inv_std)
 
 
@@ -40,7 +57,9 @@ def batch_norm_eval(x, gamma, beta, running_mean, running_var, eps: float):
     shift = -running_mean * scale
     if gamma is not None:
         scale, shift = scale * gamma, shift * gamma + beta
-    return x * scale.astype(x.dtype) + shift.astype(x.dtype)
+    y = x * scale.astype(x.dtype)
+    y += shift.astype(x.dtype)
+    return y
 
 
 def update_running(running, batch_value, momentum: float) -> None:
@@ -53,12 +72,13 @@ def batch_norm_backward(dy, cache, gamma):
     """dy (..., C) → (dx, dgamma (C,), dbeta (C,)); dgamma and dbeta are None without gamma."""
     xhat, inv_std = cache
     c = dy.shape[-1]
-    g = dy * gamma if gamma is not None else dy
-    g_flat, xhat_flat = g.reshape(-1, c), xhat.reshape(-1, c)
-    mean_g = g_flat.mean(axis=0)
-    mean_gx = np.einsum("mc,mc->c", g_flat, xhat_flat) / len(g_flat)
-    dx = (g - mean_g - xhat * mean_gx) * inv_std
+    m = dy.size // c
+    dbeta = channel_sum(dy.reshape(-1, c))
+    dgamma = channel_dot(dy.reshape(-1, c), xhat.reshape(-1, c))
+    k = inv_std * gamma if gamma is not None else inv_std
+    dx = xhat * (-k * dgamma / m)
+    dx += dy * k
+    dx -= k * dbeta / m
     if gamma is None:
         return dx, None, None
-    dy_flat = dy.reshape(-1, c)
-    return dx, np.einsum("mc,mc->c", dy_flat, xhat_flat), dy_flat.sum(axis=0)
+    return dx, dgamma, dbeta
