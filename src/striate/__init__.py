@@ -7,11 +7,11 @@
                                 L.Flatten(), L.Dense(10)], input_shape=(28, 28, 1))
 """
 
-from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules
+from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules, tune
 from .errors import FormatError
 from .model import Sequential
 
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "FormatError", "layers", "losses", "optim", "schedules", "init",
-           "metrics", "callbacks", "functional", "models", "datasets", "__version__"]
+           "metrics", "callbacks", "functional", "models", "datasets", "tune", "__version__"]
