@@ -56,3 +56,18 @@ def test_autoencoder_reconstruction_error_falls_below_0_045_on_1024_mnist_digits
     model.fit(x, x, epochs=8, batch_size=32, verbose=0)
     after = model.evaluate(xt, xt)["loss"]
     assert after < 0.045 and after < 0.7 * baseline < before, (before, baseline, after)
+
+
+def test_training_script_smoke_run(mnist_dir, fashion_dir, tmp_path, capsys):
+    """benchmarks/train_models.py end to end on a few hundred images (the measured runs take minutes)."""
+    from benchmarks.train_models import main
+
+    common = ["--subset", "256", "--test-subset", "200", "--mnist-dir", str(mnist_dir),
+              "--fashion-dir", str(fashion_dir), "--out", str(tmp_path), "--json"]
+    ae, fcn = main(["autoencoder", "fcn", "--epochs", "1", *common])
+    assert ae["model"] == "autoencoder" and 0 < ae["test_mse"] < 1 and (tmp_path / "autoencoder_reconstructions.pgm").is_file()
+    assert (tmp_path / "autoencoder_reconstructions.pgm").read_bytes().startswith(b"P5 336 56 255\n")
+    assert 0 <= fcn["test_accuracy_28"] <= 1 and 0 <= fcn["test_accuracy_56"] <= 1
+    (fashion,) = main(["fashion", "--minutes", "0.001", *common])  # the budget allows one epoch
+    assert fashion["epochs"] == 1 and 0 <= fashion["test_accuracy"] <= 1
+    assert "fashion: epoch 1/1" in capsys.readouterr().out
