@@ -83,8 +83,10 @@ def test_l2_pool_hand_example_and_zero_windows():
 
 
 def test_lp_pool_validates_p():
-    with pytest.raises(ValueError, match=r"LPPool2D: p must be a positive number, got 0"):
+    with pytest.raises(ValueError, match=r"LPPool2D: p must be a positive finite number .*, got 0"):
         L.LPPool2D(0, 2)
+    with pytest.raises(ValueError, match=r"LPPool2D: p must be a positive finite number .*, got inf"):
+        L.LPPool2D(float("inf"), 2)
 
 
 # ---- WeightedAvgPool2D ----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -43,8 +44,8 @@ class LPPool2D(_Pool2D):
 
     def __init__(self, p, kernel_size, stride=None, padding=0):
         super().__init__(kernel_size, stride, padding)
-        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not p > 0:
-            raise ValueError(f"LPPool2D: p must be a positive number, got {p!r}")
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 < p < math.inf:
+            raise ValueError(f"LPPool2D: p must be a positive finite number (MaxPool2D is p = ∞), got {p!r}")
         self.p = float(p)
         self._remember(p=p, kernel_size=kernel_size, stride=stride, padding=padding)
 
