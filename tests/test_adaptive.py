@@ -91,3 +91,13 @@ def test_a_model_with_an_adaptive_pool_takes_two_input_sizes(rng):
 def test_flatten_after_a_variable_size_layer_says_to_pool_first():
     with pytest.raises(ValueError, match="use a global pooling layer before it"):
         striate.Sequential([L.Conv2D(2, 3), L.Flatten()], input_shape=(None, None, 1))
+
+
+def test_same_padding_convolutions_build_for_unknown_sizes(rng):
+    model = striate.Sequential([L.Conv2D(4, 3, padding="same"), L.ReLU(), L.Conv2D(4, 5, stride=2, padding="same"),
+                                L.GlobalMaxPool2D(), L.Dense(2)], input_shape=(None, None, 1), seed=0)
+    assert model.layers[0]._pad == ((1, 1), (1, 1)) and model.layers[2]._pad == ((1, 2), (1, 2))
+    assert model.predict(rng.random((2, 8, 6, 1))).shape == (2, 2)
+    assert model.layers[2].forward(rng.random((1, 8, 6, 4))).shape == (1, 4, 3, 4)
+    with pytest.raises(ValueError, match="padding='same' with stride 2 needs an input size divisible by the stride"):
+        model.predict(rng.random((2, 7, 6, 1)))
