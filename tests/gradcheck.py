@@ -20,18 +20,19 @@ def numeric_grad(f, a, eps=1e-6):
     return g
 
 
-def check_layer(layer, x, rng, rtol=1e-6, atol=1e-8):
+def check_layer(layer, x, rng, rtol=1e-6, atol=1e-8, training=False):
     """Compare a float64 layer's backward (input and every param) with finite differences.
 
     The scalar checked is sum(forward(x) * g) for a random g, so that every output
     element weighs differently in the gradient (ones would hide transposition errors).
+    training=True differentiates the training forward (BatchNorm's batch statistics).
     """
     x = np.array(x, dtype=np.float64)
     y = layer.forward(x, training=True)
     g = rng.standard_normal(y.shape)
     dx = layer.backward(g)
     analytic = {"x": dx, **{k: v.copy() for k, v in layer.grads.items()}}
-    objective = lambda: float(np.sum(layer.forward(x) * g))  # noqa: E731
+    objective = lambda: float(np.sum(layer.forward(x, training=training) * g))  # noqa: E731
     numeric = {"x": numeric_grad(objective, x)}
     for key, p in layer.params.items():
         numeric[key] = numeric_grad(objective, p)

@@ -8,7 +8,7 @@
     model.save("model.striate");  model = striate.load("model.striate")
 """
 
-from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules
+from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules, tune
 from .errors import FormatError
 from .model import Sequential
 from . import io, onnx  # both build on Sequential
@@ -17,4 +17,4 @@ from .io import load
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "load", "FormatError", "io", "onnx", "layers", "losses", "optim", "schedules", "init",
-           "metrics", "callbacks", "functional", "models", "datasets", "__version__"]
+           "metrics", "callbacks", "functional", "models", "datasets", "tune", "__version__"]

@@ -143,9 +143,9 @@ class Sequential:
         """Back-propagate dy through every layer, filling their grads."""
         _backward(self.layers, dy)
 
-    def _shards(self, n: int):
+    def _shards(self, n: int, training: bool):
         """Thread shards for a batch of n (see striate.parallel), or None to run it whole."""
-        if n < 2 * parallel.MIN_SHARD or not parallel.shardable(self.layers):
+        if n < 2 * parallel.MIN_SHARD or (training and not parallel.shardable(self.layers)):
             return None
         return parallel.shards(n)
 
@@ -164,7 +164,7 @@ class Sequential:
         replicas of the layers, and the shards' gradients, weighted by their share of
         the batch, are summed into the layers' grads before the step.
         """
-        ranges = self._shards(len(x))
+        ranges = self._shards(len(x), training=True)
         if ranges is None:
             out = self.forward(x, training=True)
             loss = self.loss.forward(out, y)
@@ -190,7 +190,7 @@ class Sequential:
 
     def _infer(self, x):
         """forward(x) for inference, split across threads when the batch is large."""
-        ranges = self._shards(len(x))
+        ranges = self._shards(len(x), training=False)
         if ranges is None:
             return self.forward(x)
         reps = parallel.replicas(self.layers, len(ranges), self._replicas)

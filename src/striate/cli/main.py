@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import train
+from . import train, tune
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="striate", description="Convolutional neural networks on NumPy.")
     sub = parser.add_subparsers(dest="command", required=True)
     train.add_parser(sub)
+    tune.add_parser(sub)
     return parser
 
 

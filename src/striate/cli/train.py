@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
                                       "cache, system copies, else download)")
     p.add_argument("--image-size", type=image_size, help="folder: data sets: resize images to SIZE or HxW")
     p.add_argument("--color-mode", choices=["rgb", "grayscale"], default="rgb", help="folder: data sets")
-    p.add_argument("--model", default="lenet5", choices=sorted(models.MODELS))
+    p.add_argument("--model", default="lenet5", choices=sorted(models.CLASSIFIERS))
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])

@@ -63,6 +63,7 @@ def resolve_padding(padding, in_hw, kernel: Pair, stride: Pair, dilation: Pair, 
     "same" pads so that out = in / stride; when the total padding is odd the extra row
     or column goes at the bottom/right, as in PyTorch and Keras. With stride > 1 the
     input size must be divisible by the stride, otherwise "same" has no exact meaning.
+    The padding does not depend on the size itself, so an unknown size (None) is fine.
     """
     if padding == "valid":
         return ((0, 0), (0, 0))
@@ -70,14 +71,12 @@ def resolve_padding(padding, in_hw, kernel: Pair, stride: Pair, dilation: Pair, 
         return padding
     pads = []
     for axis, (n, k, s, d) in enumerate(zip(in_hw, kernel, stride, dilation)):
-        if n is None:
-            raise ValueError(f"{owner}: padding='same' needs a known input size")
-        if n % s:
+        if n is not None and n % s:
             raise ValueError(
                 f"{owner}: padding='same' with stride {s} needs an input size divisible by "
                 f"the stride, got {('height', 'width')[axis]} {n} (output would be {n / s:g})"
             )
-        total = max((n // s - 1) * s + effective_size(k, d) - n, 0)
+        total = max(effective_size(k, d) - s, 0)  # = (n/s − 1)·s + k_eff − n: the same for every n
         pads.append((total // 2, total - total // 2))
     return (pads[0], pads[1])
 

@@ -6,6 +6,13 @@
     layer.backward(dy)               → dx, and fills layer.grads (same keys as params)
 
 A layer keeps one cache, set only by forward(training=True), for its backward pass.
+
+Two kinds of arrays describe a trained layer:
+
+    layer.params   trained: optimizers update each from layer.grads[key]
+    layer.state    not trained, but part of the model (BatchNorm's running mean and
+                   variance): optimizers never see it, a model file must keep it
+                   next to params, and astype converts it too
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ class Layer:
     def __init__(self):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}  # buffers that are saved but not trained
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
         self.num_params = 0
@@ -34,9 +42,9 @@ class Layer:
         self._workspace = {True: {}, False: {}}
         self.twin_of: Layer | None = None  # the layer this one is a replica of
 
-    # Layers whose output for one sample depends on the other samples of the batch
-    # (batch statistics, random masks drawn per batch) set this to False: the model
-    # then never splits their batch across threads (see striate.parallel).
+    # Layers whose training pass couples the samples of a batch (batch statistics,
+    # random masks drawn per batch) set this to False: the model then never splits a
+    # training batch across threads (see striate.parallel). Inference always may.
     shardable = True
 
     def replica(self) -> "Layer":
@@ -88,6 +96,8 @@ class Layer:
         for key, value in self.params.items():
             self.params[key] = np.ascontiguousarray(value, dtype=self.dtype)
             self.grads[key] = np.zeros_like(self.params[key])
+        for key, value in self.state.items():
+            self.state[key] = np.ascontiguousarray(value, dtype=self.dtype)
         self.num_params = int(sum(p.size for p in self.params.values()))
         return self.output_shape
 
@@ -96,7 +106,7 @@ class Layer:
         return self.output_shape is not None
 
     def _build(self, input_shape: tuple, rng: np.random.Generator) -> tuple:
-        """Create self.params; return the output shape. Parameter-free layers keep the shape."""
+        """Create self.params (and self.state); return the output shape. By default: unchanged."""
         return input_shape
 
     def astype(self, dtype) -> "Layer":
@@ -105,6 +115,8 @@ class Layer:
         for key in self.params:
             self.params[key] = self.params[key].astype(self.dtype)
             self.grads[key] = np.zeros_like(self.params[key])
+        for key in self.state:
+            self.state[key] = self.state[key].astype(self.dtype)
         return self
 
     # ---- checks ---------------------------------------------------------------

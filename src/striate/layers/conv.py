@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import init
 from ..functional import conv as F
+from ..functional import padding as P
 from ..functional.shapes import output_size, pair, parse_padding, resolve_padding
 from .base import Layer, positive_int
 
@@ -22,6 +23,8 @@ class Conv2D(Layer):
         dilation: int or (dh, dw); gap between kernel taps.
         groups: split channels into groups convolved separately (groups = C: depthwise).
         bias: add a learnable bias per filter.
+        padding_mode: what the padding holds: "zeros", "reflect" (mirror, edge not repeated),
+            "replicate" (edge repeated) or "circular" (wrap around), as in PyTorch.
         kernel_initializer, bias_initializer: names from striate.init.
 
     Shape:
@@ -38,7 +41,7 @@ class Conv2D(Layer):
     """
 
     def __init__(self, filters, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros"):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", padding_mode="zeros"):
         super().__init__()
         owner = type(self).__name__
         self.filters = positive_int(filters, "filters", owner)
@@ -54,9 +57,14 @@ class Conv2D(Layer):
         self.use_bias = bias
         self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
         self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
+        if padding_mode not in P.MODES:
+            raise ValueError(f"{owner}: padding_mode must be one of {', '.join(map(repr, P.MODES))}, "
+                             f"got {padding_mode!r}")
+        self.padding_mode = padding_mode
         self._remember(filters=filters, kernel_size=kernel_size, stride=stride, padding=padding,
                        dilation=dilation, groups=groups, bias=bias,
-                       kernel_initializer=kernel_initializer, bias_initializer=bias_initializer)
+                       kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                       padding_mode=padding_mode)
 
     def _build(self, input_shape, rng):
         if len(input_shape) != 3:
@@ -79,6 +87,8 @@ class Conv2D(Layer):
         ho = output_size(h, self.kernel_size[0], self.stride[0], pad[0], self.dilation[0], self.name, "height")
         wo = output_size(w, self.kernel_size[1], self.stride[1], pad[1], self.dilation[1], self.name, "width")
         self._pad = pad
+        if self.padding_mode != "zeros":
+            P.check_padding((h, w), pad, self.padding_mode, self.name)
         return ho, wo
 
     def _check_input(self, x):
@@ -93,15 +103,20 @@ class Conv2D(Layer):
         x = self._check_input(x)  # (N, H, W, C)
         if None in self.input_shape[:2]:
             self._output_hw(*x.shape[1:3])  # variable-size model: padding depends on x
-        y, xp = F.conv2d(x, self.params["kernel"], self.params.get("bias"), self.stride, self._pad,
-                           self.dilation, self.groups, self._workspace[training])
-        return self._keep(training, y, (xp, x.shape, self._pad))  # y (N, Ho, Wo, F)
+        pad, mode_pad = self._pad, None
+        if self.padding_mode != "zeros":  # pad here by reflection etc.; the kernel then pads nothing
+            x, mode_pad, pad = P.pad2d(x, pad, self.padding_mode), (x.shape, pad), ((0, 0), (0, 0))
+        y, xp = F.conv2d(x, self.params["kernel"], self.params.get("bias"), self.stride, pad,
+                         self.dilation, self.groups, self._workspace[training])
+        return self._keep(training, y, (xp, x.shape, pad, mode_pad))  # y (N, Ho, Wo, F)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, Ho, Wo, F)
-        xp, x_shape, pad = self._cache
+        xp, x_shape, pad, mode_pad = self._cache
         dx, dkernel, dbias = F.conv2d_backward(dy, xp, x_shape, self.params["kernel"], self.stride, pad,
                                                self.dilation, self.groups, input_grad, self._workspace[True])
+        if mode_pad is not None and dx is not None:
+            dx = P.pad2d_backward(dx, *mode_pad, self.padding_mode)
         self.grads["kernel"] = dkernel
         if self.use_bias:
             self.grads["bias"] = dbias

@@ -1,0 +1,112 @@
+"""Conv1D: convolution over 1-D signals (N, L, C), computed as a Conv2D over a 1-pixel-high image."""
+
+from __future__ import annotations
+
+from .. import init
+from ..functional import conv as F
+from ..functional import padding as P
+from ..functional.shapes import output_size, pair, resolve_padding
+from .base import Layer, positive_int
+
+
+class Conv1D(Layer):
+    """1-D convolution (cross-correlation) along the length of a signal, channels last.
+
+    A signal (N, L, C) is an image (N, 1, L, C) and its kernel (k, C/groups, F) a
+    (1, k, C/groups, F) Conv2D kernel, so the forward and backward passes are Conv2D's
+    own (functional/conv.py).
+
+    Args:
+        filters: output channels F.
+        kernel_size, stride, dilation: ints.
+        padding: "valid", "same" (output = L / stride), an int, or (left, right).
+        groups, bias, kernel_initializer, bias_initializer, padding_mode: as Conv2D.
+
+    Shape:
+        input (N, L, C) → output (N, Lo, F), Lo = (L + left + right − d·(k − 1) − 1) // stride + 1.
+
+    Parameters:
+        kernel (k, C // groups, F) (Keras's layout), bias (F,).
+    """
+
+    def __init__(self, filters, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", padding_mode="zeros"):
+        super().__init__()
+        owner = type(self).__name__
+        self.filters = positive_int(filters, "filters", owner)
+        self.kernel_size = positive_int(kernel_size, "kernel_size", owner)
+        self.stride = positive_int(stride, "stride", owner)
+        self.dilation = positive_int(dilation, "dilation", owner)
+        self.groups = positive_int(groups, "groups", owner)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"{owner}: padding must be 'valid', 'same', an int or (left, right), got {padding!r}")
+            self.padding = padding
+        elif isinstance(padding, (tuple, list)):
+            self.padding = ((0, 0), pair(padding, "padding", owner, minimum=0))
+        else:
+            p = pair(padding, "padding", owner, minimum=0)[0]
+            self.padding = ((0, 0), (p, p))
+        if self.filters % self.groups:
+            raise ValueError(f"{owner}: filters ({filters}) must be divisible by groups ({groups})")
+        if not isinstance(bias, bool):
+            raise ValueError(f"{owner}: bias must be True or False, got {bias!r}")
+        if padding_mode not in P.MODES:
+            raise ValueError(f"{owner}: padding_mode must be one of {', '.join(map(repr, P.MODES))}, "
+                             f"got {padding_mode!r}")
+        self.use_bias, self.padding_mode = bias, padding_mode
+        self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
+        self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
+        self._workspace = {True: {}, False: {}}
+        self._remember(filters=filters, kernel_size=kernel_size, stride=stride, padding=padding,
+                       dilation=dilation, groups=groups, bias=bias, kernel_initializer=kernel_initializer,
+                       bias_initializer=bias_initializer, padding_mode=padding_mode)
+
+    def _build(self, input_shape, rng):
+        if len(input_shape) != 2:
+            raise ValueError(f"{self.name} expected input_shape (L, C), got {input_shape}")
+        length, c = input_shape
+        if c is None or c % self.groups:
+            raise ValueError(
+                f"{self.name}: input channels ({c}) must be known and divisible by groups ({self.groups})"
+            )
+        self.params["kernel"] = self.kernel_init((self.kernel_size, c // self.groups, self.filters), rng)
+        if self.use_bias:
+            self.params["bias"] = self.bias_init((self.filters,), rng)
+        return (self._output_length(length), self.filters)
+
+    def _output_length(self, length):
+        k, s, d = (1, self.kernel_size), (1, self.stride), (1, self.dilation)
+        if self.padding == "same" and length is None:
+            self._pad = None
+            return None
+        self._pad = resolve_padding(self.padding, (1, length), k, s, d, self.name)
+        if self.padding_mode != "zeros":
+            P.check_padding((1, length), self._pad, self.padding_mode, self.name)
+        return output_size(length, self.kernel_size, self.stride, self._pad[1], self.dilation, self.name, "length")
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)  # (N, L, C)
+        if self.input_shape[0] is None:
+            self._output_length(x.shape[1])  # variable length: "same" padding depends on it
+        x4, pad, mode_pad = x[:, None], self._pad, None  # (N, 1, L, C)
+        if self.padding_mode != "zeros":
+            x4, mode_pad, pad = P.pad2d(x4, pad, self.padding_mode), (x4.shape, pad), ((0, 0), (0, 0))
+        y, xp = F.conv2d(x4, self.params["kernel"][None], self.params.get("bias"), (1, self.stride), pad,
+                           (1, self.dilation), self.groups, self._workspace[training])
+        return self._keep(training, y[:, 0], (xp, x4.shape, pad, mode_pad))  # (N, Lo, F)
+
+    def backward(self, dy, input_grad=True):
+        dy = self._check_grad(dy)  # (N, Lo, F)
+        xp, x4_shape, pad, mode_pad = self._cache
+        dx, dkernel, dbias = F.conv2d_backward(dy[:, None], xp, x4_shape, self.params["kernel"][None],
+                                               (1, self.stride), pad, (1, self.dilation), self.groups,
+                                               input_grad, self._workspace[True])
+        self.grads["kernel"] = dkernel[0]
+        if self.use_bias:
+            self.grads["bias"] = dbias
+        if dx is None:
+            return None
+        if mode_pad is not None:
+            dx = P.pad2d_backward(dx, *mode_pad, self.padding_mode)
+        return dx[:, 0]

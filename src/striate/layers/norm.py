@@ -1,0 +1,105 @@
+"""Batch normalisation: BatchNorm2D for feature maps, BatchNorm1D for feature vectors.
+
+Where the numbers live:
+    params["gamma"], params["beta"]          (C,) trained: scale and shift (affine=True)
+    state["running_mean"], state["running_var"]  (C,) not trained: updated by every
+        training forward, used by evaluation; optimizers never touch layer.state, and a
+        model file keeps it next to the params.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..functional import norm as F
+from .base import Layer
+
+
+class _BatchNorm(Layer):
+    """Normalise each channel (the last axis) over every other axis; see functional/norm.py."""
+
+    ranks: tuple[int, ...] = ()  # accepted lengths of input_shape
+    shape_text = ""
+
+
+    shardable = False  # statistics of the whole batch: never split in training
+
+    def __init__(self, momentum=0.1, eps=1e-5, affine=True):
+        super().__init__()
+        owner = type(self).__name__
+        if not isinstance(momentum, numbers.Real) or isinstance(momentum, bool) or not 0 <= momentum <= 1:
+            raise ValueError(f"{owner}: momentum must be a number in [0, 1] (PyTorch's convention: the weight "
+                             f"of the new batch), got {momentum!r}")
+        if not isinstance(eps, numbers.Real) or isinstance(eps, bool) or not eps > 0:
+            raise ValueError(f"{owner}: eps must be a positive number, got {eps!r}")
+        if not isinstance(affine, bool):
+            raise ValueError(f"{owner}: affine must be True or False, got {affine!r}")
+        self.momentum, self.eps, self.affine = float(momentum), float(eps), affine
+        self._remember(momentum=momentum, eps=eps, affine=affine)
+
+    def _build(self, input_shape, rng):
+        if len(input_shape) not in self.ranks or input_shape[-1] is None:
+            raise ValueError(f"{self.name} expected input_shape {self.shape_text} with C known, got {input_shape}")
+        c = input_shape[-1]
+        if self.affine:
+            self.params["gamma"] = np.ones(c)  # start as the identity map of the normalised x̂
+            self.params["beta"] = np.zeros(c)
+        self.state["running_mean"] = np.zeros(c)
+        self.state["running_var"] = np.ones(c)
+        return input_shape
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)  # (N, ..., C)
+        gamma, beta = self.params.get("gamma"), self.params.get("beta")
+        if not training:
+            y = F.batch_norm_eval(x, gamma, beta, self.state["running_mean"], self.state["running_var"], self.eps)
+            return self._keep(False, y, None)
+        m = x.size // x.shape[-1]  # values per channel
+        if m < 2:
+            raise ValueError(f"{self.name}: training needs more than one value per channel, got input of "
+                             f"shape {x.shape}")
+        y, mean, var, cache = F.batch_norm_train(x, gamma, beta, self.eps)
+        F.update_running(self.state["running_mean"], mean, self.momentum)
+        F.update_running(self.state["running_var"], var * (m / (m - 1)), self.momentum)  # unbiased
+        return self._keep(True, y, cache)
+
+    def backward(self, dy, input_grad=True):
+        dy = self._check_grad(dy)
+        dx, dgamma, dbeta = F.batch_norm_backward(dy, self._cache, self.params.get("gamma"))
+        if self.affine:
+            self.grads["gamma"], self.grads["beta"] = dgamma, dbeta
+        return dx
+
+
+class BatchNorm2D(_BatchNorm):
+    """Batch normalisation of feature maps (Ioffe & Szegedy 2015), as torch.nn.BatchNorm2d.
+
+    Training normalises each channel with the mean and variance of its N·H·W values in
+    the batch, then scales by gamma and shifts by beta; evaluation uses running averages
+    of those statistics instead (see functional/norm.py for the formulas).
+
+    Args:
+        momentum: weight of the new batch in the running averages (PyTorch's convention;
+            Keras's momentum 0.99 is this 0.01).
+        eps: added to the variance before the square root.
+        affine: learn gamma and beta.
+
+    Shape: input (N, H, W, C) → output of the same shape.
+    Parameters: gamma (C,), beta (C,). State: running_mean (C,), running_var (C,).
+    """
+
+    ranks = (3,)
+    shape_text = "(H, W, C)"
+
+
+class BatchNorm1D(_BatchNorm):
+    """Batch normalisation of feature vectors (after Dense) or of 1-D signals, as torch.nn.BatchNorm1d.
+
+    Channels come last: (N, C) after a Dense layer, (N, L, C) after a Conv1D (PyTorch's
+    (N, C, L) transposed). Args, parameters and state as BatchNorm2D.
+    """
+
+    ranks = (1, 2)
+    shape_text = "(C,) or (L, C)"
