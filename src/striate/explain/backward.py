@@ -64,13 +64,14 @@ def conv_backward(x, kernel, dy) -> str:
             if r == 0 and c == 0:
                 lines.append(f"dk[0,0]: dy laid over x at rows 0–{ho - 1}, columns 0–{wo - 1}")
                 lines += windowed(x, range(0, ho), range(0, wo))
-            lines.append(f"dk[{r},{c}] = {terms or '0'} = {number(dk[r, c])}   (terms with dy = 0 left out)"
-                         if r == c == 0 else f"dk[{r},{c}] = {terms or '0'} = {number(dk[r, c])}")
+            note = "   (terms with dy = 0 left out)" if r == c == 0 and (dy == 0).any() else ""
+            lines.append(f"dk[{r},{c}] = {terms or '0'} = {number(dk[r, c])}{note}")
     lines += ["", "dk"] + matrix(dk) + [""]
     lines += [f"Bias: it was added to every output, so db = Σ dy = {number(db[0])}", ""]
     flipped = kernel[::-1, ::-1]
     lines += ["Input: x[a,b] met k[r,c] in output (a−r, b−c), so dx[a,b] = Σ_r Σ_c dy[a−r, b−c] · k[r,c]:",
-              f"dy padded with {kh - 1} zeros all round, correlated with the kernel rotated 180°", "(a \"full\" convolution).", ""]
+              f"dy padded with {kh - 1} zero{'s' if kh > 2 else ''} on every side, correlated with the kernel rotated 180°",
+              "(a \"full\" convolution).", ""]
     lines += side_by_side([matrix(flipped), matrix(dx)], ["k rotated 180°", "dx"])
     by_hand_dk = np.array([[np.sum(x[r : r + ho, c : c + wo] * dy) for c in range(kw)] for r in range(kh)])
     padded = np.pad(dy, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
