@@ -99,8 +99,8 @@ def _params_text(layer, shape_in) -> str:
         return f"{text} = {per} per filter × {layer.filters} = {per * layer.filters:,}{groups}"
     if isinstance(layer, L.Dense):
         per = shape_in[0] + layer.use_bias
-        text = f"{shape_in[0]}" + (" + 1" if layer.use_bias else "")
-        return f"{text} = {per} per unit × {layer.units} = {per * layer.units:,}"
+        text = f"{shape_in[0]} + 1 = {per}" if layer.use_bias else f"{per}"
+        return f"{text} per unit × {layer.units} = {per * layer.units:,}"
     if layer.num_params:
         return " + ".join(f"{key} {dims(p.shape)}" for key, p in layer.params.items()) + f" = {layer.num_params:,}"
     return "none"

@@ -74,7 +74,7 @@ def add_parser(sub) -> None:
     p = add_command(sub, "train", "train a model and report its test accuracy", EXAMPLE)
     add_data_arguments(p)
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--model", default="lenet5", choices=list(models.MODELS), help="a built-in model")
+    which.add_argument("--model", choices=list(models.MODELS), help="a built-in model (default lenet5)")
     which.add_argument("--config", metavar="FILE.toml", help="a network described layer by layer in TOML")
     p.add_argument("--epochs", type=positive, default=3)
     p.add_argument("--batch-size", type=positive, default=64)
@@ -153,6 +153,7 @@ def build_model(args, input_shape, classes: int):
 
 
 def run(args) -> int:
+    args.model = args.model or (None if args.config else "lenet5")
     if args.resume and not args.checkpoint:
         raise ValueError("--resume carries on from --checkpoint FILE; give the checkpoint's path")
     ((x, y), (x_test, y_test)), class_names = load_data(args)

@@ -24,7 +24,8 @@ class EpochAugment(Callback):
         x: the original training images (N, H, W, C); never modified.
         transforms: callables t(x_batch, rng) → x_batch, e.g. RandomShift(2), RandomFlip().
         seed: with the epoch number, fixes every epoch's draw.
-        chunk: images transformed at a time (bounds the transforms' scratch memory).
+        chunk: images transformed at a time (bounds the transforms' scratch memory); part
+            of the draw, like the seed.
 
     Attributes:
         images: the array to pass to fit, same shape and dtype as x.

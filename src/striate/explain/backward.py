@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import functional as F
-from .text import matrix, number, side_by_side, windowed
+from .text import matrix, number, side_by_side, times, windowed
 
 
 def pool_backward(x, dy, size: int = 2) -> str:
@@ -60,7 +60,7 @@ def conv_backward(x, kernel, dy) -> str:
     for r in range(kh):
         for c in range(kw):
             win = x[r : r + ho, c : c + wo]
-            terms = " + ".join(f"{number(a)}·{number(b)}" for a, b in zip(win.ravel(), dy.ravel()) if b != 0)
+            terms = " + ".join(times(a, b) for a, b in zip(win.ravel(), dy.ravel()) if b != 0)
             if r == 0 and c == 0:
                 lines.append(f"dk[0,0]: dy laid over x at rows 0–{ho - 1}, columns 0–{wo - 1}")
                 lines += windowed(x, range(0, ho), range(0, wo))

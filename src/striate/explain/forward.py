@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import functional as F
 from ..arithmetic import size_text
-from .text import matrix, number, side_by_side, windowed
+from .text import matrix, number, side_by_side, times, windowed
 
 
 def _steps_note(shown: int, total: int) -> list[str]:
@@ -53,7 +53,7 @@ def conv(x, kernel, stride: int = 1, padding: int = 0, steps: int | None = None)
         i, j = divmod(n, wo)
         r, c = i * stride, j * stride
         window = xp[r : r + kh, c : c + kw]
-        products = [" + ".join(f"{number(a)}·{number(b)}" for a, b in zip(wr, kr)) for wr, kr in zip(window, kernel)]
+        products = [" + ".join(times(a, b) for a, b in zip(wr, kr)) for wr, kr in zip(window, kernel)]
         sums = [("  " if t == 0 else "+ ") + p for t, p in enumerate(products)] + [f"= {number(y[i, j])}"]
         lines.append(f"y[{i},{j}]: the window at rows {r}–{r + kh - 1}, columns {c}–{c + kw - 1}")
         lines += side_by_side([windowed(xp, range(r, r + kh), range(c, c + kw)), sums], gap=4)

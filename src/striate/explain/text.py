@@ -14,6 +14,12 @@ def number(v) -> str:
     return text.replace("-", "−")
 
 
+def times(a, b) -> str:
+    """"2·3", with a negative second factor in brackets: "1·(−1)"."""
+    second = number(b)
+    return f"{number(a)}·({second})" if b < 0 else f"{number(a)}·{second}"
+
+
 def matrix(a, indent: str = "  ") -> list[str]:
     """Rows of a 2-D array as aligned text lines."""
     a = np.atleast_2d(a)
