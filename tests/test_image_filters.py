@@ -40,7 +40,10 @@ def test_same_padding_keeps_the_size():
 def test_display_modes():
     y = np.array([[-2.0, 0.0, 1.0]])
     np.testing.assert_allclose(F.to_display(y, "clip"), [[0, 0, 1]])
-    np.testing.assert_allclose(F.to_display(y, "abs"), [[1, 0, 0.5]])
+    np.testing.assert_allclose(F.to_display(y, "abs"), [[1, 0, 0.5]], atol=0.01)
+    spike = np.full(1000, 0.5)
+    spike[0] = -50  # one extreme response does not dim all the others
+    np.testing.assert_array_equal(F.to_display(spike, "abs"), np.ones(1000))
     np.testing.assert_allclose(F.to_display(y, "minmax"), [[0, 0.5, 0.75]])
     np.testing.assert_allclose(F.to_display(y, "auto", F.KERNELS["sobel-x"]), F.to_display(y, "abs"))
     np.testing.assert_allclose(F.to_display(y, "auto", F.KERNELS["blur"]), F.to_display(y, "clip"))

@@ -100,9 +100,9 @@ def to_display(y, mode: str = "auto", kernel=None) -> np.ndarray:
     """Responses mapped to [0, 1] for a picture.
 
     modes: "clip" (values outside [0, 1] clipped: for blurs and sharpening), "abs" (|y|
-    over its maximum: edges of either sign shine), "minmax" (stretched to the full range;
-    zero becomes mid-grey when y has both signs), "auto" ("abs" for kernels whose weights
-    sum to 0, the edge detectors, else "clip").
+    scaled so that all but the strongest 0.5 % fit in [0, 1]: edges of either sign shine),
+    "minmax" (stretched to the full range; zero becomes mid-grey when y has both signs),
+    "auto" ("abs" for kernels whose weights sum to 0, the edge detectors, else "clip").
     """
     y = np.asarray(y, np.float32)
     if mode == "auto":
@@ -110,8 +110,9 @@ def to_display(y, mode: str = "auto", kernel=None) -> np.ndarray:
     if mode == "clip":
         return np.clip(y, 0, 1)
     if mode == "abs":
-        top = float(np.abs(y).max())
-        return np.abs(y) / top if top > 0 else np.zeros_like(y)
+        # a few very strong edges would leave every other one dim: scale by the 99.5th percentile
+        top = float(np.percentile(np.abs(y), 99.5)) or float(np.abs(y).max())
+        return np.clip(np.abs(y) / top, 0, 1) if top > 0 else np.zeros_like(y)
     if mode == "minmax":
         lo, hi = float(y.min()), float(y.max())
         if lo < 0 < hi:

@@ -120,9 +120,9 @@ def test_filters_draws_the_first_convolution(model_file, tmp_path, capsys):
     out = tmp_path / "filters.png"
     assert main(["filters", str(model_file), "--out", str(out)]) == 0
     assert "Conv2D #1: 6 kernels of 5×5×1" in capsys.readouterr().out
-    assert png_size(out) == (450, 280)
+    assert png_size(out) == (500, 300)
     assert main(["filters", str(model_file), "--layer", "4", "--out", str(tmp_path / "c2.png")]) == 0
-    assert png_size(tmp_path / "c2.png") == (1260, 520)
+    assert png_size(tmp_path / "c2.png") == (1260, 540)
 
 
 def test_filters_layer_must_be_a_convolution(model_file, capsys):

@@ -50,7 +50,7 @@ def run(args) -> int:
             viz.feature_maps(y, out / file_name(layer), title)
             cards.append((heading, f"{dims(y.shape)}: {y.shape[2]} maps", file_name(layer)))
         elif isinstance(layer, L.Flatten):
-            cards.append((heading, f"the {y.size} values above laid out in one row: nothing to draw", None))
+            cards.append((heading, f"the previous layer's {y.size} values in one row: nothing new to draw", None))
         elif layer is model.layers[-1]:
             probs = y if isinstance(layer, L.Softmax) else F.softmax(y.astype(np.float64))
             names = class_names(args.classes, len(probs))

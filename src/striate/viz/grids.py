@@ -41,7 +41,7 @@ def filters(kernel, path, title: str, max_filters: int = 64):
         rows, cols = min(c, 16), min(f_shown, 16)
         panels = [(i, j) for j in range(rows) for i in range(cols)]
         side = 0.7
-    fig = figure(max(side * cols + 1.4, 4.5), side * rows + 1.0)
+    fig = figure(max(side * cols + 1.4, 5.0), side * rows + 1.2)
     axes = fig.subplots(rows, cols, squeeze=False)
     image = None
     for ax, (i, j) in zip(axes.flat, panels):
@@ -56,9 +56,13 @@ def filters(kernel, path, title: str, max_filters: int = 64):
     for ax in list(axes.flat)[len(panels):]:
         ax.set_axis_off()
     fig.colorbar(image, ax=axes, shrink=0.6, label="weight")
-    shown = "" if cols == f and c <= 16 else f" (the first {cols} filters, {rows} of {c} input channels)"
-    what = f"{f} filters of {kh}×{kw}" + (f"×{c}: one column per filter, one row per input channel" if c > 1 else "")
-    fig.suptitle(f"{title}\n{what}{shown}; red +, blue −", fontsize=11)
+    if c == 1:
+        what = f"{f} filters of {kh}×{kw}" + (f" (the first {f_shown})" if f_shown < f else "")
+    else:
+        what = f"{f} filters of {kh}×{kw}×{c}: a column per filter, a row per input channel"
+        if cols < f or rows < c:
+            what += f" (the first {cols} filters, {rows} channels)"
+    fig.suptitle(f"{title}\n{what}\nred: positive weights, blue: negative", fontsize=10)
     return save(fig, path)
 
 
