@@ -95,7 +95,9 @@ def _params_text(layer, shape_in) -> str:
         cg = shape_in[-1] // layer.groups
         per = kh * kw * cg + layer.use_bias
         text = f"{kh}·{kw}·{cg}" + (" + 1" if layer.use_bias else "")
-        groups = f" (groups={layer.groups}: each filter sees {cg} of {shape_in[-1]} channels)" if layer.groups > 1 else ""
+        groups = ""
+        if layer.groups > 1:
+            groups = f" (groups={layer.groups}: each filter sees {cg} of {shape_in[-1]} channels)"
         return f"{text} = {per} per filter × {layer.filters} = {per * layer.filters:,}{groups}"
     if isinstance(layer, L.Dense):
         per = shape_in[0] + layer.use_bias
@@ -168,7 +170,7 @@ def analyse(model) -> list[LayerArithmetic]:
         raise ValueError("arithmetic: the model is not built; give it an input_shape")
     itemsize = model.dtype.itemsize
     shape = tuple(model.input_shape)
-    spatial = len(shape) == 3 and None not in shape[:2]
+    spatial = len(shape) == 3  # a receptive field does not depend on the image size
     rf, jump = ((1, 1), (1, 1)) if spatial else (None, None)
     rows = []
     for layer in model.layers:

@@ -146,7 +146,8 @@ def table(rows: list[GradCheck]) -> str:
     lines = [head]
     last = None
     for r in rows:
-        lines.append(("" if r.layer == last else r.layer, r.tensor, "×".join(map(str, r.shape)), str(r.checked), str(r.skipped),
+        lines.append(("" if r.layer == last else r.layer, r.tensor, "×".join(map(str, r.shape)),
+                      str(r.checked), str(r.skipped),
                       f"{r.max_relative_error:.2e}", f"{r.max_absolute_error:.2e}", r.status))
         last = r.layer
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]

@@ -13,7 +13,8 @@ from .conftest import write_png
 
 def test_train_evaluate_predict_export_on_real_mnist(mnist_dir, tmp_path, capsys):
     model, data = tmp_path / "lenet.striate", ["--dataset", "mnist", "--data-dir", str(mnist_dir)]
-    assert main(["train", *data, "--limit", "2000", "--epochs", "1", "--batch-size", "32", "--out", str(model), "--json"]) == 0
+    assert main(["train", *data, "--limit", "2000", "--epochs", "1", "--batch-size", "32",
+                 "--out", str(model), "--json"]) == 0
     trained = json.loads(capsys.readouterr().out)
     assert trained["test_accuracy"] > 0.75  # one epoch on 2,000 digits: about 0.85
 

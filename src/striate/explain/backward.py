@@ -70,7 +70,8 @@ def conv_backward(x, kernel, dy) -> str:
     lines += [f"Bias: it was added to every output, so db = Σ dy = {number(db[0])}", ""]
     flipped = kernel[::-1, ::-1]
     lines += ["Input: x[a,b] met k[r,c] in output (a−r, b−c), so dx[a,b] = Σ_r Σ_c dy[a−r, b−c] · k[r,c]:",
-              f"dy padded with {kh - 1} zero{'s' if kh > 2 else ''} on every side, correlated with the kernel rotated 180°",
+              f"dy padded with {kh - 1} zero{'s' if kh > 2 else ''} on every side, correlated with the kernel "
+              "rotated 180°",
               "(a \"full\" convolution).", ""]
     lines += side_by_side([matrix(flipped), matrix(dx)], ["k rotated 180°", "dx"])
     by_hand_dk = np.array([[np.sum(x[r : r + ho, c : c + wo] * dy) for c in range(kw)] for r in range(kh)])
