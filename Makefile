@@ -5,7 +5,7 @@ PIP := $(PY) -m pip
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 EPOCHS ?= 2
 
-.PHONY: demo test install bench fashion-mnist clean
+.PHONY: demo test install bench fashion-mnist tour clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -28,6 +28,11 @@ demo: install fashion-mnist
 test: $(PY)
 	$(PIP) install -q -e '.[test]'
 	$(PY) -m pytest
+
+# the README's pictures (docs/tour/), made by the striate commands; MNIST from $(MNIST_DIR) if set
+tour: $(PY)
+	$(PIP) install -q -e '.[viz]'
+	$(PY) docs/make_tour.py $(if $(MNIST_DIR),--data-dir $(MNIST_DIR))
 
 bench: install
 	$(PY) -m benchmarks

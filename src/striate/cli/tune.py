@@ -6,11 +6,14 @@ import json
 
 from .. import datasets
 from .. import tune as tuning
+from .common import add_command
 from .train import dataset_name
+
+EXAMPLE = "striate tune --dataset mnist --subset 5000 --depth 1 2 --kernel-size 3 5 --k 3"
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("tune", help="cross-validate a grid of hyperparameters, test the best once")
+    p = add_command(sub, "tune", "cross-validate a grid of hyperparameters, test the best once", EXAMPLE)
     p.add_argument("--dataset", required=True, type=dataset_name)
     p.add_argument("--data-dir", help="folder holding the data set's files")
     p.add_argument("--subset", type=int, help="use only the first N training images (a quick search)")

@@ -5,10 +5,11 @@
 
 Modules: safefile (the safetensors format, checked), atomic (crash-safe writes),
 document (a JSON document + checksum in the metadata), registry (type names → classes),
-model_file (save / load), state and checkpoint (training state, fit's checkpoints).
+model_file (save / load), state and checkpoint (training state, fit's checkpoints),
+config (a network described layer by layer in TOML).
 """
 
-from . import checkpoint, document, model_file
+from . import checkpoint, config, document, model_file
 from .model_file import save
 
 __all__ = ["load", "save"]

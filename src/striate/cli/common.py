@@ -1,0 +1,101 @@
+"""What several commands share: --help with an example, models by file or name, shapes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from .. import functional as F
+from .. import layers as L
+from .. import models
+from ..io import config
+
+
+def add_command(sub, name: str, help: str, example: str, description: str | None = None) -> argparse.ArgumentParser:
+    """A sub-command whose --help ends with an example (or several, one per line)."""
+    p = sub.add_parser(name, help=help, description=description or help[0].upper() + help[1:] + ".",
+                       epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    # SUPPRESS: an unset --debug here must not hide `striate --debug CMD` given before the command
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the full traceback when something goes wrong")
+    return p
+
+
+def shape(text: str) -> tuple[int, ...]:
+    """argparse type of --input-shape: "28x28x1" or "32,32,3" (height, width, channels)."""
+    try:
+        dims = tuple(int(p) for p in text.lower().replace(",", "x").split("x"))
+    except ValueError:
+        dims = ()
+    if not 1 <= len(dims) <= 3 or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"expected HxWxC, e.g. 28x28x1 or 32x32x3, got {text!r}")
+    return dims
+
+
+def dims(shape_) -> str:
+    return "×".join("?" if d is None else str(d) for d in shape_)
+
+
+def model_argument(p, what: str = "a model file (.striate or checkpoint), a TOML config, or a built-in name"):
+    p.add_argument("model", metavar="MODEL", help=f"{what}: {', '.join(models.MODELS)}")
+
+
+def load_model(spec: str, input_shape=None, classes: int | None = None, seed: int = 0):
+    """A model from a file, a TOML config (fresh weights) or a built-in name (fresh weights).
+
+    input_shape and classes apply to configs and built-in names; a saved model keeps its own.
+    """
+    if spec in models.MODELS:
+        kwargs = {"seed": seed}
+        if input_shape is not None:
+            kwargs["input_shape"] = tuple(input_shape)
+        if classes is not None:
+            kwargs["classes"] = classes
+        return models.get(spec, **kwargs)
+    path = Path(spec)
+    if path.suffix == ".toml":
+        return config.load(path, input_shape, seed)
+    if not path.exists():
+        raise FileNotFoundError(f"{spec}: no such model file, and not a built-in model "
+                                f"({', '.join(models.MODELS)})")
+    from .. import io
+
+    model = io.load(path)
+    if input_shape is not None and tuple(input_shape) != tuple(model.input_shape):
+        raise ValueError(f"{spec} takes {dims(model.input_shape)} inputs; --input-shape only applies to "
+                         "built-in models and configs")
+    return model
+
+
+def first_conv(model, layer: int | None = None):
+    """The Conv2D at position `layer` (1-based, as in `striate summary`), or the first one."""
+    if layer is None:
+        for candidate in model.layers:
+            if isinstance(candidate, L.Conv2D):
+                return candidate
+        raise ValueError("the model has no Conv2D layer")
+    if not 1 <= layer <= len(model.layers):
+        raise ValueError(f"--layer must lie in 1..{len(model.layers)} (see `striate summary`), got {layer}")
+    chosen = model.layers[layer - 1]
+    if not isinstance(chosen, L.Conv2D):
+        convs = [str(c.index) for c in model.layers if isinstance(c, L.Conv2D)]
+        raise ValueError(f"layer {layer} is {chosen!r}, not a Conv2D; the convolutions are layers {', '.join(convs)}")
+    return chosen
+
+
+def check_images(model, x_shape, what: str) -> None:
+    """ValueError when images of shape x_shape (no batch axis) do not fit the model."""
+    expected = model.input_shape
+    if len(expected) != len(x_shape) or any(e is not None and e != g for e, g in zip(expected, x_shape)):
+        raise ValueError(f"the model takes {dims(expected)} images, but {what} are {dims(x_shape)}")
+
+
+def probabilities(model, x, batch_size: int = 256) -> np.ndarray:
+    """Class probabilities (N, K): softmax of the outputs, unless the model ends in Softmax."""
+    out = model.predict(x, batch_size=batch_size).astype(np.float64)
+    if model.layers and isinstance(model.layers[-1], L.Softmax):
+        return out
+    return F.softmax(out)

@@ -1,0 +1,50 @@
+"""`striate explain`: the arithmetic of convolution, pooling, ReLU, softmax and backprop, step by step."""
+
+from __future__ import annotations
+
+from .. import explain as lessons
+from .common import add_command
+
+EXAMPLE = """striate explain conv
+striate explain conv --input "1 2 0; 0 1 3; 2 2 1" --kernel "1 0; 0 -1"
+striate explain pool --mode avg
+striate explain softmax --input "3 1 0.2" --label 1
+striate explain backward"""
+
+
+def add_parser(sub) -> None:
+    p = add_command(sub, "explain", "write out the arithmetic of a CNN operation step by step", EXAMPLE,
+                    description="Write out the arithmetic of a CNN operation step by step. By default on the "
+                                "classic examples: a 3×3 kernel over a 5×5 image, 2×2 max pooling of a 4×4 grid, "
+                                "and where the gradients go on the way back.")
+    p.add_argument("topic", choices=list(lessons.TOPICS), help="what to explain")
+    p.add_argument("--input", metavar="MATRIX", help='the input, rows separated by ";", e.g. "1 0 2; 3 1 0"')
+    p.add_argument("--kernel", metavar="MATRIX", help="conv and backward: the kernel")
+    p.add_argument("--grad", metavar="MATRIX", help="relu and backward: the upstream gradient dy")
+    p.add_argument("--stride", type=int, help="conv and pool: the stride (conv default 1, pool: the window)")
+    p.add_argument("--padding", type=int, default=0, help="conv: zeros added on each side")
+    p.add_argument("--size", type=int, default=2, help="pool and backward: the pooling window (default 2)")
+    p.add_argument("--mode", choices=["max", "avg"], default="max", help="pool: max or average")
+    p.add_argument("--label", type=int, default=0, help="softmax: the true class (default 0)")
+    p.add_argument("--steps", type=int, metavar="N", help="conv and pool: write out only the first N positions")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    def matrix(option):
+        text = getattr(args, option)
+        return None if text is None else lessons.parse_matrix(text, f"--{option}")
+
+    x, kernel, grad = matrix("input"), matrix("kernel"), matrix("grad")
+    if args.topic == "conv":
+        text = lessons.conv(x, kernel, args.stride or 1, args.padding, args.steps)
+    elif args.topic == "pool":
+        text = lessons.pool(x, args.size, args.stride, args.mode, args.steps)
+    elif args.topic == "relu":
+        text = lessons.relu(x, grad)
+    elif args.topic == "softmax":
+        text = lessons.softmax(None if x is None else x.ravel(), args.label)
+    else:  # backward: --input/--kernel/--grad describe the convolution; pooling keeps its example
+        text = lessons.backward(x=x, kernel=kernel, dy=grad, size=args.size)
+    print(text)
+    return 0

@@ -1,0 +1,146 @@
+"""evaluate, predict, export, filters and features on a model trained for one epoch on small data."""
+
+import json
+
+import numpy as np
+import pytest
+
+import striate
+from striate.cli.main import main
+
+from .conftest import png_size, write_png
+
+
+def test_evaluate_prints_accuracy_per_class_scores_and_confusion(model_file, fake_mnist, capsys, tmp_path):
+    plots = tmp_path / "eval"
+    assert main(["evaluate", str(model_file), "--dataset", "mnist", "--data-dir", str(fake_mnist),
+                 "--plots", str(plots), "--mistakes", "6"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("mnist test: 32 images\naccuracy ")
+    assert "class  precision  recall  images" in out
+    assert "confusion matrix (rows: true class, columns: predicted class)" in out
+    assert png_size(plots / "confusion.png") == (870, 750)  # (0.5·10 classes + 2.5 + 1.2 inches) × 100 dpi
+    assert png_size(plots / "mistakes.png")[0] > 0
+
+
+def test_evaluate_json_agrees_with_the_model(model_file, fake_mnist, capsys):
+    assert main(["evaluate", str(model_file), "--dataset", "mnist", "--data-dir", str(fake_mnist), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    (_, _), (x, y) = striate.datasets.load("mnist", fake_mnist)
+    model = striate.load(model_file)
+    predicted = model.predict(x).argmax(axis=1)
+    assert result["images"] == 32 and result["accuracy"] == pytest.approx(np.mean(predicted == y))
+    cm = np.array(result["confusion"])
+    assert cm.sum() == 32 and np.trace(cm) == np.sum(predicted == y)
+    assert cm.sum(axis=1).tolist() == np.bincount(y, minlength=10).tolist()
+
+
+def test_evaluate_refuses_images_of_the_wrong_size(model_file, tmp_path, rng, capsys):
+    from ..test_cifar import fake_batches, write_archive
+
+    write_archive(tmp_path / "cifar-10-binary.tar.gz", fake_batches(rng, per_file=2))
+    assert main(["evaluate", str(model_file), "--dataset", "cifar10", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err == "striate evaluate: error: the model takes 28×28×1 images, but cifar10 images are 32×32×3\n"
+
+
+def test_evaluate_refuses_an_untrained_built_in(capsys):
+    assert main(["evaluate", "lenet5", "--dataset", "mnist"]) == 1
+    assert "untrained built-in model" in capsys.readouterr().err
+
+
+def test_predict_lists_the_top_classes(model_file, digit_png, capsys):
+    assert main(["predict", str(model_file), str(digit_png), "--top", "4", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["predictions"][0]
+    probs = [t["probability"] for t in result["top"]]
+    assert len(probs) == 4 and probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-9
+    model = striate.load(model_file)
+    from PIL import Image
+
+    x = np.asarray(Image.open(digit_png), np.float32)[None, :, :, None] / 255
+    assert result["top"][0]["index"] == int(model.predict(x).argmax())
+
+
+def test_predict_resizes_converts_and_names_classes(model_file, tmp_path, capsys):
+    big = write_png(tmp_path / "big.png", np.random.default_rng(0).random((56, 40, 3)))
+    assert main(["predict", str(model_file), str(big), "--classes", "fashion-mnist", "--top", "1"]) == 0
+    line = capsys.readouterr().out.strip()
+    names = striate.datasets.catalog.FASHION_MNIST.class_names
+    assert line.startswith(f"{big}: ") and line.split(": ")[1].rsplit(" (", 1)[0] in names
+
+
+def test_predict_notes_a_light_background(model_file, tmp_path, capsys):
+    paper = np.ones((28, 28))
+    paper[5:23, 13:15] = 0
+    path = write_png(tmp_path / "paper.png", paper)
+    assert main(["predict", str(model_file), str(path)]) == 0
+    assert "try --invert" in capsys.readouterr().err
+    assert main(["predict", str(model_file), str(path), "--invert"]) == 0
+    assert "try --invert" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("make,args,message", [
+    (lambda d: write_png(d / "wide.png", np.zeros((28, 40))), ["--no-resize"],
+     "wide.png: the image is 28×40 pixels but the model takes 28×28; resize it, or leave out --no-resize"),
+    (lambda d: d / "missing.png", [], "missing.png: no such image file"),
+    (lambda d: (d / "notes.png").write_text("not a picture") and d / "notes.png", [], "notes.png: not a readable"),
+])
+def test_predict_errors_are_one_line(model_file, tmp_path, capsys, make, args, message):
+    path = make(tmp_path)
+    assert main(["predict", str(model_file), str(path), *args]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("striate predict: error: ") and message in err and err.count("\n") == 1
+
+
+def test_predict_missing_model_file(tmp_path, digit_png, capsys):
+    assert main(["predict", str(tmp_path / "nope.striate"), str(digit_png)]) == 1
+    assert "nope.striate: no such model file, and not a built-in model" in capsys.readouterr().err
+
+
+def test_a_damaged_model_file_is_one_line(tmp_path, model_file, digit_png, capsys):
+    bad = tmp_path / "bad.striate"
+    bad.write_bytes(model_file.read_bytes()[:-10])
+    assert main(["predict", str(bad), str(digit_png)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"striate predict: error: {bad}") and err.count("\n") == 1
+
+
+def test_export_writes_an_onnx_model_that_agrees(model_file, tmp_path, capsys):
+    ort = pytest.importorskip("onnxruntime")
+    out = tmp_path / "lenet.onnx"
+    assert main(["export", str(model_file), str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    (y,) = session.run(None, {"input": x})
+    np.testing.assert_allclose(y, striate.load(model_file).predict(x), rtol=1e-4, atol=1e-5)
+
+
+def test_filters_draws_the_first_convolution(model_file, tmp_path, capsys):
+    out = tmp_path / "filters.png"
+    assert main(["filters", str(model_file), "--out", str(out)]) == 0
+    assert "Conv2D #1: 6 kernels of 5×5×1" in capsys.readouterr().out
+    assert png_size(out) == (500, 300)
+    assert main(["filters", str(model_file), "--layer", "4", "--out", str(tmp_path / "c2.png")]) == 0
+    assert png_size(tmp_path / "c2.png") == (1260, 540)
+
+
+def test_filters_layer_must_be_a_convolution(model_file, capsys):
+    assert main(["filters", str(model_file), "--layer", "2"]) == 1
+    assert "layer 2 is ReLU(), not a Conv2D; the convolutions are layers 1, 4" in capsys.readouterr().err
+
+
+def test_features_writes_a_grid_per_layer_and_a_page(model_file, digit_png, tmp_path, capsys):
+    out = tmp_path / "features"
+    assert main(["features", str(model_file), str(digit_png), "--out", str(out), "--classes", "mnist"]) == 0
+    assert "wrote 13 pictures" in capsys.readouterr().out
+    model = striate.load(model_file)
+    page = (out / "index.html").read_text()
+    assert png_size(out / "input.png") == (112, 112)
+    for layer in model.layers:
+        name = f"layer-{layer.index:02d}-{type(layer).__name__.lower()}.png"
+        if type(layer).__name__ == "Flatten":
+            assert not (out / name).exists()
+            continue
+        assert name in page and png_size(out / name)[0] > 100
+    assert "softmax" in page and "What lenet.striate sees in one.png" in page
