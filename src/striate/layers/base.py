@@ -23,6 +23,8 @@ import numbers
 
 import numpy as np
 
+from .. import init
+
 
 class Layer:
     """Base class: naming, building, input validation, the cache and the repr."""
@@ -175,3 +177,28 @@ def positive_int(value, name: str, owner: str) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
     return int(value)
+
+
+def grouped_filters(filters, groups, owner: str) -> tuple[int, int]:
+    """(filters, groups), both positive ints with groups dividing filters."""
+    filters, groups = positive_int(filters, "filters", owner), positive_int(groups, "groups", owner)
+    if filters % groups:
+        raise ValueError(f"{owner}: filters ({filters}) must be divisible by groups ({groups})")
+    return filters, groups
+
+
+def keep_weight_args(layer: Layer, bias, kernel_initializer, bias_initializer) -> None:
+    """Validate and keep what every layer with a kernel and an optional bias takes."""
+    owner = type(layer).__name__
+    if not isinstance(bias, bool):
+        raise ValueError(f"{owner}: bias must be True or False, got {bias!r}")
+    layer.use_bias = bias
+    layer.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
+    layer.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
+
+
+def grouped_channels(layer: Layer, c) -> int:
+    """The input channel count, refused unless known and divisible by layer.groups."""
+    if c is None or c % layer.groups:
+        raise ValueError(f"{layer.name}: input channels ({c}) must be known and divisible by groups ({layer.groups})")
+    return c

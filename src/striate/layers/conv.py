@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import init
 from ..functional import conv as F
 from ..functional import padding as P
 from ..functional.shapes import output_size, pair, parse_padding, resolve_padding
-from .base import Layer, positive_int
+from .base import Layer, grouped_channels, grouped_filters, keep_weight_args
 
 
 class Conv2D(Layer):
@@ -44,19 +43,12 @@ class Conv2D(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", padding_mode="zeros"):
         super().__init__()
         owner = type(self).__name__
-        self.filters = positive_int(filters, "filters", owner)
+        self.filters, self.groups = grouped_filters(filters, groups, owner)
         self.kernel_size = pair(kernel_size, "kernel_size", owner)
         self.stride = pair(stride, "stride", owner)
         self.padding = parse_padding(padding, owner)
         self.dilation = pair(dilation, "dilation", owner)
-        self.groups = positive_int(groups, "groups", owner)
-        if self.filters % self.groups:
-            raise ValueError(f"{owner}: filters ({filters}) must be divisible by groups ({groups})")
-        if not isinstance(bias, bool):
-            raise ValueError(f"{owner}: bias must be True or False, got {bias!r}")
-        self.use_bias = bias
-        self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
-        self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
+        keep_weight_args(self, bias, kernel_initializer, bias_initializer)
         if padding_mode not in P.MODES:
             raise ValueError(f"{owner}: padding_mode must be one of {', '.join(map(repr, P.MODES))}, "
                              f"got {padding_mode!r}")
@@ -70,10 +62,7 @@ class Conv2D(Layer):
         if len(input_shape) != 3:
             raise ValueError(f"{self.name} expected input_shape (H, W, C), got {input_shape}")
         h, w, c = input_shape
-        if c is None or c % self.groups:
-            raise ValueError(
-                f"{self.name}: input channels ({c}) must be known and divisible by groups ({self.groups})"
-            )
+        grouped_channels(self, c)
         kh, kw = self.kernel_size
         shape = (kh, kw, c // self.groups, self.filters)
         self.params["kernel"] = self.kernel_init(shape, rng)

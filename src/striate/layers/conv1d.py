@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from .. import init
 from ..functional import conv as F
 from ..functional import padding as P
 from ..functional.shapes import output_size, pair, resolve_padding
-from .base import Layer, positive_int
+from .base import Layer, grouped_channels, grouped_filters, keep_weight_args, positive_int
 
 
 class Conv1D(Layer):
@@ -33,11 +32,10 @@ class Conv1D(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", padding_mode="zeros"):
         super().__init__()
         owner = type(self).__name__
-        self.filters = positive_int(filters, "filters", owner)
+        self.filters, self.groups = grouped_filters(filters, groups, owner)
         self.kernel_size = positive_int(kernel_size, "kernel_size", owner)
         self.stride = positive_int(stride, "stride", owner)
         self.dilation = positive_int(dilation, "dilation", owner)
-        self.groups = positive_int(groups, "groups", owner)
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
                 raise ValueError(f"{owner}: padding must be 'valid', 'same', an int or (left, right), got {padding!r}")
@@ -47,17 +45,11 @@ class Conv1D(Layer):
         else:
             p = pair(padding, "padding", owner, minimum=0)[0]
             self.padding = ((0, 0), (p, p))
-        if self.filters % self.groups:
-            raise ValueError(f"{owner}: filters ({filters}) must be divisible by groups ({groups})")
-        if not isinstance(bias, bool):
-            raise ValueError(f"{owner}: bias must be True or False, got {bias!r}")
+        keep_weight_args(self, bias, kernel_initializer, bias_initializer)
         if padding_mode not in P.MODES:
             raise ValueError(f"{owner}: padding_mode must be one of {', '.join(map(repr, P.MODES))}, "
                              f"got {padding_mode!r}")
-        self.use_bias, self.padding_mode = bias, padding_mode
-        self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
-        self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
-        self._workspace = {True: {}, False: {}}
+        self.padding_mode = padding_mode
         self._remember(filters=filters, kernel_size=kernel_size, stride=stride, padding=padding,
                        dilation=dilation, groups=groups, bias=bias, kernel_initializer=kernel_initializer,
                        bias_initializer=bias_initializer, padding_mode=padding_mode)
@@ -66,10 +58,7 @@ class Conv1D(Layer):
         if len(input_shape) != 2:
             raise ValueError(f"{self.name} expected input_shape (L, C), got {input_shape}")
         length, c = input_shape
-        if c is None or c % self.groups:
-            raise ValueError(
-                f"{self.name}: input channels ({c}) must be known and divisible by groups ({self.groups})"
-            )
+        grouped_channels(self, c)
         self.params["kernel"] = self.kernel_init((self.kernel_size, c // self.groups, self.filters), rng)
         if self.use_bias:
             self.params["bias"] = self.bias_init((self.filters,), rng)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .. import init
 from ..functional import conv_transpose as F
 from ..functional.shapes import effective_size, pair, parse_padding
-from .base import Layer, positive_int
+from .base import Layer, grouped_channels, grouped_filters, keep_weight_args
 
 
 class Conv2DTranspose(Layer):
@@ -41,11 +40,10 @@ class Conv2DTranspose(Layer):
                  bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros"):
         super().__init__()
         owner = type(self).__name__
-        self.filters = positive_int(filters, "filters", owner)
+        self.filters, self.groups = grouped_filters(filters, groups, owner)
         self.kernel_size = pair(kernel_size, "kernel_size", owner)
         self.stride = pair(stride, "stride", owner)
         self.dilation = pair(dilation, "dilation", owner)
-        self.groups = positive_int(groups, "groups", owner)
         self.output_padding = pair(output_padding, "output_padding", owner, minimum=0)
         for op, s, d in zip(self.output_padding, self.stride, self.dilation):
             if op >= max(s, d):
@@ -53,14 +51,7 @@ class Conv2DTranspose(Layer):
                                  f"got output_padding={output_padding!r} with stride={stride!r}, "
                                  f"dilation={dilation!r}")
         self.padding = self._parse_padding(padding, owner)
-        if self.filters % self.groups:
-            raise ValueError(f"{owner}: filters ({filters}) must be divisible by groups ({groups})")
-        if not isinstance(bias, bool):
-            raise ValueError(f"{owner}: bias must be True or False, got {bias!r}")
-        self.use_bias = bias
-        self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
-        self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
-        self._workspace = {}
+        keep_weight_args(self, bias, kernel_initializer, bias_initializer)
         self._remember(filters=filters, kernel_size=kernel_size, stride=stride, padding=padding,
                        output_padding=output_padding, dilation=dilation, groups=groups, bias=bias,
                        kernel_initializer=kernel_initializer, bias_initializer=bias_initializer)
@@ -85,10 +76,7 @@ class Conv2DTranspose(Layer):
         if len(input_shape) != 3:
             raise ValueError(f"{self.name} expected input_shape (H, W, C), got {input_shape}")
         h, w, c = input_shape
-        if c is None or c % self.groups:
-            raise ValueError(
-                f"{self.name}: input channels ({c}) must be known and divisible by groups ({self.groups})"
-            )
+        grouped_channels(self, c)
         kh, kw = self.kernel_size
         self.params["kernel"] = self.kernel_init((kh, kw, self.filters // self.groups, c), rng)
         if self.use_bias:
@@ -104,14 +92,14 @@ class Conv2DTranspose(Layer):
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)
         y = F.conv_transpose2d(x, self.params["kernel"], self.params.get("bias"), self.stride, self.padding,
-                               self.output_padding, self.dilation, self.groups, self._workspace)
+                               self.output_padding, self.dilation, self.groups, self._workspace[training])
         return self._keep(training, y, x)  # y (N, Ho, Wo, F)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, Ho, Wo, F)
         dx, dkernel, dbias = F.conv_transpose2d_backward(dy, self._cache, self.params["kernel"], self.stride,
                                                          self.padding, self.dilation, self.groups, input_grad,
-                                                         self._workspace)
+                                                         self._workspace[True])
         self.grads["kernel"] = dkernel
         if self.use_bias:
             self.grads["bias"] = dbias

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import init
-from .base import Layer, positive_int
+from .base import Layer, keep_weight_args, positive_int
 
 
 class Dense(Layer):
@@ -28,11 +27,7 @@ class Dense(Layer):
         super().__init__()
         owner = type(self).__name__
         self.units = positive_int(units, "units", owner)
-        if not isinstance(bias, bool):
-            raise ValueError(f"{owner}: bias must be True or False, got {bias!r}")
-        self.use_bias = bias
-        self.kernel_init = init.get(kernel_initializer, f"{owner}: kernel_initializer")
-        self.bias_init = init.get(bias_initializer, f"{owner}: bias_initializer")
+        keep_weight_args(self, bias, kernel_initializer, bias_initializer)
         self._remember(units=units, bias=bias, kernel_initializer=kernel_initializer,
                        bias_initializer=bias_initializer)
 
