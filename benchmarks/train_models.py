@@ -72,11 +72,18 @@ def train_fashion(args) -> dict:
 
 
 # ---- autoencoder ----------------------------------------------------------------------------
-def save_pgm(path: Path, images) -> None:
-    """Images (rows, cols, H, W) in [0, 1] → one binary PGM picture (no dependency needed)."""
+def save_grid(path: Path, images) -> Path:
+    """Images (rows, cols, H, W) in [0, 1] → one picture: a PNG (×3) with Pillow, else a PGM."""
     rows, cols, h, w = images.shape
-    grid = (np.clip(images, 0, 1) * 255).astype(np.uint8).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
-    path.write_bytes(f"P5 {cols * w} {rows * h} 255\n".encode() + grid.tobytes())
+    grid = np.clip(images, 0, 1).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    try:
+        from striate.viz.backend import save_image
+
+        return save_image(grid, path.with_suffix(".png"), scale=3)
+    except ImportError:  # no Pillow: binary PGM needs no library
+        path = path.with_suffix(".pgm")
+        path.write_bytes(f"P5 {cols * w} {rows * h} 255\n".encode() + (grid * 255).astype(np.uint8).tobytes())
+        return path
 
 
 def train_autoencoder(args) -> dict:
@@ -93,8 +100,7 @@ def train_autoencoder(args) -> dict:
     baseline = float(np.mean((xt - x.mean(axis=0)) ** 2))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    picture = out / "autoencoder_reconstructions.pgm"
-    save_pgm(picture, np.stack([xt[:12, ..., 0], model.predict(xt[:12])[..., 0]]))
+    picture = save_grid(out / "autoencoder_reconstructions", np.stack([xt[:12, ..., 0], model.predict(xt[:12])[..., 0]]))
     return {"model": "autoencoder", "dataset": "mnist", "epochs": epochs, "train_seconds": round(seconds, 1),
             "test_mse": mse, "mean_image_mse": baseline, "picture": str(picture), "params": model.count_params()}
 

@@ -66,7 +66,10 @@ def test_training_script_smoke_run(mnist_dir, fashion_dir, tmp_path, capsys):
               "--fashion-dir", str(fashion_dir), "--out", str(tmp_path), "--json"]
     ae, fcn = main(["autoencoder", "fcn", "--epochs", "1", *common])
     assert ae["model"] == "autoencoder" and 0 < ae["test_mse"] < 1
-    assert (tmp_path / "autoencoder_reconstructions.pgm").read_bytes().startswith(b"P5 336 56 255\n")  # 2 rows of 12
+    from PIL import Image
+
+    with Image.open(ae["picture"]) as picture:  # 2 rows of 12 digits, 3× enlarged
+        assert picture.size == (3 * 12 * 28, 3 * 2 * 28)
     assert 0 <= fcn["test_accuracy_28"] <= 1 and 0 <= fcn["test_accuracy_56"] <= 1
     (fashion,) = main(["fashion", "--minutes", "0.001", *common])  # the budget allows one epoch
     assert fashion["epochs"] == 1 and 0 <= fashion["test_accuracy"] <= 1
