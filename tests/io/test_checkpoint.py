@@ -64,6 +64,91 @@ def test_resumed_run_is_bit_identical(tmp_path, unbroken, optimizer, crash):
     assert run.snapshot(net, history) == unbroken[optimizer]
 
 
+@pytest.fixture(scope="module")
+def unbroken_with_batch_norm_and_dropout():
+    net = run.model("adam", net="batch_norm_dropout")
+    return run.snapshot(net, run.fit(net, "adam"))
+
+
+@pytest.mark.parametrize("crash", [dict(step=s) for s in (3, 5, 6, 9, 12)] + [dict(epoch=0), dict(epoch=2)],
+                         ids=lambda c: f"{next(iter(c))}{next(iter(c.values()))}")
+def test_resumed_run_with_batch_norm_and_dropout_is_bit_identical(tmp_path, unbroken_with_batch_norm_and_dropout,
+                                                                 crash):
+    """Running statistics and every Dropout generator carry on as if the run had never stopped."""
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        run.fit(run.model("adam", net="batch_norm_dropout"), "adam", extra=[CrashAt(**crash)], checkpoint=path,
+                checkpoint_every=2)
+    ckpt = checkpoint.read(path)
+    assert sorted(ckpt.rngs) == ["layers.3", "layers.8"]
+    net = run.model("adam", net="batch_norm_dropout")
+    history = run.fit(net, "adam", checkpoint=path, checkpoint_every=2, resume=True)
+    got, expected = run.snapshot(net, history), unbroken_with_batch_norm_and_dropout
+    assert got["state"] == expected["state"] and got["layer_rngs"] == expected["layer_rngs"]
+    assert got == expected
+
+
+def test_resuming_without_layer_state_or_generators_would_not_be_the_same_run(tmp_path, monkeypatch,
+                                                                               unbroken_with_batch_norm_and_dropout):
+    """The test above is not vacuous: a run whose resume forgets either ends elsewhere."""
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        run.fit(run.model("adam", net="batch_norm_dropout"), "adam", extra=[CrashAt(step=5)], checkpoint=path,
+                checkpoint_every=2)
+    for forget in ("state", "rngs"):
+        net = run.model("adam", net="batch_norm_dropout")
+        real = checkpoint.restore
+
+        def forgetful(ckpt, model, *args):
+            if forget == "rngs":
+                ckpt.rngs = {}
+            fresh = [{k: v.copy() for k, v in layer.state.items()} for layer in model.layers]
+            pos = real(ckpt, model, *args)
+            if forget == "state":
+                for layer, saved in zip(model.layers, fresh):
+                    for k, v in saved.items():
+                        layer.state[k][...] = v
+            return pos
+
+        monkeypatch.setattr(checkpoint, "restore", forgetful)
+        history = run.fit(net, "adam", checkpoint=path, resume=True)
+        monkeypatch.undo()
+        # Forgotten running statistics change the validation loss (evaluation uses them),
+        # forgotten generators draw other masks, so other training losses. (The final weights
+        # need not differ: EarlyStopping puts back those of the epoch with the best val_loss.)
+        assert history.history != unbroken_with_batch_norm_and_dropout["history"]
+
+
+def test_a_checkpoint_names_a_missing_or_damaged_generator_state(tmp_path):
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        run.fit(run.model("sgd", net="batch_norm_dropout"), extra=[CrashAt(step=3)], checkpoint=path,
+                checkpoint_every=1)
+    raw = path.read_bytes()
+    rewrite(path, raw, lambda t, w: t["rngs"].pop("layers.8"))
+    with pytest.raises(FormatError, match=r"rngs must hold the generator state of each of the layers "
+                                          r"\['layers.3', 'layers.8'\], got \['layers.3'\]"):
+        checkpoint.read(path)
+    rewrite(path, raw, lambda t, w: t["rngs"]["layers.3"]["state"].update(inc="x"))
+    with pytest.raises(FormatError, match=r"training rngs layers.3 \(Dropout #4\): the RNG state is not a valid"):
+        checkpoint.read(path)
+    rewrite(path, raw, lambda t, w: w.pop("layers.1.running_var"))
+    with pytest.raises(FormatError, match=r"missing tensor 'layers.1.running_var' \(shape \(3,\)\)"):
+        checkpoint.read(path)
+    rewrite(path, raw, lambda t, w: w["layers.7.running_mean"].__setitem__(0, np.nan))
+    with pytest.raises(FormatError, match=r"tensor 'layers.7.running_mean' holds NaN or inf"):
+        checkpoint.read(path)
+
+
+def test_a_checkpoint_from_before_layer_generators_still_resumes_a_model_without_them(tmp_path, unbroken):
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        run.fit(run.model(), extra=[CrashAt(step=5)], checkpoint=path, checkpoint_every=2)
+    rewrite(path, path.read_bytes(), lambda t, w: t.pop("rngs"))
+    net = run.model()
+    assert run.snapshot(net, run.fit(net, checkpoint=path, resume=True)) == unbroken["sgd"]
+
+
 def test_resume_twice_and_from_every_step(tmp_path, unbroken):
     """Crash at step 5, resume, crash at step 10, resume: still the same run."""
     path = tmp_path / "run.ckpt"

@@ -132,6 +132,71 @@ def test_non_finite_weights_are_refused(tmp_path, parts, bad):
     load_fails(forge(tmp_path / "m", arch, tensors), r"tensor 'layers.0.kernel' holds NaN or inf values")
 
 
+# ---- layer state: checked as strictly as the parameters ----------------------------
+def state_model():
+    return striate.Sequential([L.Conv2D(2, 3), L.BatchNorm2D(), L.ReLU(), L.WeightedAvgPool2D(2),
+                               L.Flatten(), L.Dense(3), L.BatchNorm1D(affine=False)], input_shape=(6, 6, 1), seed=0)
+
+
+@pytest.fixture
+def state_parts():
+    model = state_model()
+    model.layers[1].state["running_mean"][:] = [0.5, -0.25]
+    return model_file.describe(model), dict(model_file.weights(model))
+
+
+def test_state_is_saved_beside_the_parameters(state_parts):
+    _, tensors = state_parts
+    assert {"layers.1.gamma", "layers.1.running_mean", "layers.1.running_var", "layers.3.weight",
+            "layers.6.running_mean", "layers.6.running_var"} <= set(tensors)
+    assert "layers.6.gamma" not in tensors  # affine=False: state only
+    np.testing.assert_array_equal(tensors["layers.1.running_mean"], [0.5, -0.25])
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda w: w.pop("layers.1.running_var"), r"missing tensor 'layers.1.running_var' \(shape \(2,\)\)"),
+    (lambda w: w.pop("layers.3.weight"), r"missing tensor 'layers.3.weight' \(shape \(2, 2\)\)"),
+    (lambda w: w.update({"layers.6.gamma": np.ones(3, np.float32)}), r"unexpected tensor 'layers.6.gamma'"),
+    (lambda w: w.update({"layers.2.running_mean": np.ones(2, np.float32)}),
+     r"unexpected tensor 'layers.2.running_mean'"),
+    (lambda w: w.update({"layers.6.running_mean": np.zeros(4, np.float32)}),
+     r"tensor 'layers.6.running_mean' has shape \(4,\), expected \(3,\)"),
+    (lambda w: w.update({"layers.1.running_var": np.ones(2, np.float64)}),
+     r"tensor 'layers.1.running_var' has dtype float64, expected float32"),
+    (lambda w: w["layers.1.running_var"].__setitem__(1, np.inf), r"tensor 'layers.1.running_var' holds NaN or inf"),
+    (lambda w: w["layers.3.weight"].__setitem__((0, 0), np.nan), r"tensor 'layers.3.weight' holds NaN or inf"),
+])
+def test_malformed_state(tmp_path, state_parts, edit, message):
+    arch, tensors = state_parts
+    edit(tensors)
+    load_fails(forge(tmp_path / "m", arch, tensors), message)
+
+
+def test_saving_refuses_non_finite_state(tmp_path):
+    model = state_model()
+    model.layers[6].state["running_var"][0] = np.nan
+    with pytest.raises(ValueError, match=r"cannot save BatchNorm1D #7: its running_var holds NaN or inf"):
+        model.save(tmp_path / "m.striate")
+
+
+def test_a_forged_giant_state_allocates_nothing(tmp_path, state_parts):
+    """BatchNorm's statistics and WeightedAvgPool2D's window come from the file, never built first."""
+    arch, tensors = state_parts
+    arch["input_shape"] = [2**31, 1, 2**31]  # a BatchNorm2D after it would hold 2**31 channels
+    arch["layers"] = [{"type": "BatchNorm2D", "config": {"momentum": 0.1, "eps": 1e-5, "affine": False}},
+                      {"type": "WeightedAvgPool2D", "config": {"kernel_size": [2**22, 1]}}]
+    tracemalloc.start()
+    try:
+        load_fails(forge(tmp_path / "m", arch, tensors),
+                   r"missing tensor 'layers.0.running_mean' \(shape \(2147483648,\)\)")
+        arch["layers"] = arch["layers"][1:]
+        load_fails(forge(tmp_path / "m", arch, tensors), r"missing tensor 'layers.0.weight' \(shape \(4194304, 1\)\)")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20
+
+
 # ---- the document -------------------------------------------------------------
 def test_unsupported_format_version(tmp_path, parts, monkeypatch):
     arch, tensors = parts

@@ -5,7 +5,21 @@ import pytest
 
 import striate
 from striate import layers as L
+from striate import optim
 from striate.io import safefile
+
+
+def trained(model, steps=3):
+    """The model after a few SGD steps on random targets: BatchNorm's running statistics
+    move away from 0 and 1, learnable pooling weights from where they started."""
+    rng = np.random.default_rng(len(model.layers))
+    x = rng.standard_normal((8, *model.input_shape)).astype(model.dtype)
+    y = rng.standard_normal((8, *model.output_shape))
+    model.compile(optim.SGD(lr=0.05), "mse")
+    for _ in range(steps):
+        model.train_step(x, y)
+    return model
+
 
 MODELS = {
     "conv_variants": lambda: striate.Sequential([
@@ -22,6 +36,31 @@ MODELS = {
     "float64": lambda: striate.Sequential([L.Conv2D(2, 3), L.ReLU(), L.Flatten(), L.Dense(2)],
                                           input_shape=(5, 5, 1), seed=4, dtype=np.float64),
     "lenet5": lambda: striate.models.lenet5(seed=5),
+    "normalised": lambda: trained(striate.Sequential([
+        L.Conv2D(4, 3, padding=1, padding_mode="reflect"), L.BatchNorm2D(), L.LeakyReLU(0.1), L.Dropout(0.25),
+        L.Conv2D(6, 3, stride=2, padding="same", padding_mode="replicate", bias=False),
+        L.BatchNorm2D(momentum=0.3, affine=False), L.ELU(0.7), L.GlobalAvgPool2D(),
+        L.Dense(5), L.BatchNorm1D(), L.GELU(), L.Dropout(0.5, seed=3), L.Dense(3), L.GELU("tanh"),
+    ], input_shape=(8, 8, 3), seed=9)),
+    "pool_variants": lambda: trained(striate.Sequential([
+        L.SumPool2D(2, stride=1, padding=1), L.LPPool2D(2, 3, stride=2, padding=1), L.ReLU(),
+        L.LPPool2D(1.5, 2, stride=1), L.WeightedAvgPool2D(3, stride=1, padding=1, trainable=True),
+        L.WeightedAvgPool2D(2, stride=1, sigma=0.7), L.ChannelMaxPool(2), L.AdaptiveMaxPool2D((3, 2)),
+        L.AdaptiveAvgPool2D(2), L.GlobalMaxPool2D(keepdims=True), L.Softmax(),
+    ], input_shape=(12, 10, 4), seed=10)),
+    "decoder": lambda: trained(striate.Sequential([
+        L.Dense(32), L.Reshape((4, 4, 2)), L.Conv2DTranspose(3, 3, stride=2, padding=1, output_padding=1),
+        L.UpSampling2D(2, interpolation="bilinear"), L.Conv2D(4, 3, padding=1, padding_mode="circular"),
+        L.UpSampling2D((1, 2)), L.ELU(),
+        L.Conv2DTranspose(4, (2, 3), stride=(1, 2), padding=((1, 0), (0, 1)), dilation=(2, 1), groups=2, bias=False),
+        L.AdaptiveAvgPool2D((1, 8)), L.Reshape((8, 4)), L.BatchNorm1D(), L.Reshape((4, 2, 4)),
+    ], input_shape=(6,), seed=11)),
+    "signal": lambda: trained(striate.Sequential([
+        L.Conv1D(4, 3, padding="same", padding_mode="reflect"), L.BatchNorm1D(), L.ReLU(),
+        L.Conv1D(6, 3, stride=2, dilation=2, groups=2, padding=(2, 1)), L.ChannelMaxPool(3),
+        L.Conv1D(2, 2, padding=1, padding_mode="circular", bias=False), L.Softmax(axis=1),
+        L.Flatten(), L.Dense(3),
+    ], input_shape=(20, 3), seed=12)),
 }
 
 
@@ -37,6 +76,11 @@ def test_round_trip_gives_identical_predictions(name, tmp_path, rng):
     for a, b in zip(model.get_weights(), loaded.get_weights()):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
+    for mine, theirs in zip(model.layers, loaded.layers):
+        assert sorted(mine.state) == sorted(theirs.state)
+        for key, value in mine.state.items():
+            assert theirs.state[key].dtype == value.dtype
+            np.testing.assert_array_equal(theirs.state[key], value)
     x = rng.standard_normal((3, *model.input_shape)).astype(model.dtype)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
 

@@ -26,9 +26,17 @@ OPTIMIZERS = {
 }
 
 
-def model(optimizer="sgd"):
-    net = striate.Sequential([L.Conv2D(3, 3, padding="same"), L.ReLU(), L.MaxPool2D(2),
-                              L.Flatten(), L.Dense(3)], input_shape=(8, 8, 1), seed=0)
+NETS = {
+    "plain": lambda: [L.Conv2D(3, 3, padding="same"), L.ReLU(), L.MaxPool2D(2), L.Flatten(), L.Dense(3)],
+    # running statistics (layer.state) and a Generator of its own in each Dropout
+    "batch_norm_dropout": lambda: [L.Conv2D(3, 3, padding="same"), L.BatchNorm2D(), L.ReLU(), L.Dropout(0.3),
+                                   L.MaxPool2D(2), L.Flatten(), L.Dense(6), L.BatchNorm1D(), L.Dropout(0.5),
+                                   L.Dense(3)],
+}
+
+
+def model(optimizer="sgd", net="plain"):
+    net = striate.Sequential(NETS[net](), input_shape=(8, 8, 1), seed=0)
     return net.compile(OPTIMIZERS[optimizer](), "cross_entropy", ["accuracy"])
 
 
@@ -49,6 +57,8 @@ def snapshot(net, history):
     """Everything that must match bit for bit between an unbroken and a resumed run."""
     opt = net.optimizer
     return {"weights": [w.tobytes() for w in net.get_weights()],
+            "state": [a.tobytes() for layer in net.layers for a in layer.state.values()],
+            "layer_rngs": [layer.rng.bit_generator.state for layer in net.layers if hasattr(layer, "rng")],
             "optimizer": (opt.iterations, opt.current_lr,
                           {slot: {k: a.tobytes() for k, a in s.items()} for slot, s in opt.state.items()}),
             "rng": net.rng.bit_generator.state, "history": history.history, "epochs": history.epoch}

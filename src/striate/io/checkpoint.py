@@ -1,19 +1,23 @@
 """Checkpoints: all a stopped run needs to carry on as if it had never stopped.
 
-A checkpoint is a striate file of kind "checkpoint" (document.py): a model file plus
+A checkpoint is a striate file of kind "checkpoint" (document.py): a model file (its
+weights and its layers' state, such as BatchNorm's running statistics) plus
 
     tensors  "optimizer.state.<layer>.<param>.<name>"   momentum, Adam's moments
              "callbacks.<i>.<...>"                        e.g. EarlyStopping's best weights
     JSON     "training": {"optimizer": {type, config (lr: a number or a schedule), state},
                           "loss": "CrossEntropy", "fit": {batch_size, samples, shuffle},
                           "position": {epoch, batch, seen, sums, rng, stopped},
+                          "rngs": {"layers.<i>": state of that layer's Generator (Dropout)},
                           "callbacks": [{type, state}]}
 
 Why a resumed run ends bit-identical to an unbroken one: every number the next step
-depends on is restored exactly — weights and optimizer arrays byte for byte, floats
-through JSON's shortest round-trip repr, the Generator's state as its integers — and
-the position holds the RNG state from *before* the epoch's shuffle plus the batch
-index, so the resumed run redraws the same permutation and continues from that batch.
+depends on is restored exactly — weights, layer state and optimizer arrays byte for
+byte, floats through JSON's shortest round-trip repr, each Generator's state as its
+integers — and the position holds the model's RNG state from *before* the epoch's
+shuffle plus the batch index, so the resumed run redraws the same permutation and
+continues from that batch; a Dropout layer's own Generator is saved as it stands, so
+the next mask it draws is the one the unbroken run drew.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class Checkpoint:
     fit: dict
     position: Position
     callbacks: list  # [(type name, state)] of fit's stateful callbacks, in order
+    rngs: dict  # {"layers.<i>": bit_generator.state} of the layers with a Generator of their own
 
 
 def write(path, model: Sequential, callbacks, fit_args: dict, pos: Position) -> None:
@@ -45,6 +50,7 @@ def write(path, model: Sequential, callbacks, fit_args: dict, pos: Position) -> 
     training = {"optimizer": state.encode_optimizer(model.optimizer, tensors),
                 "loss": registry.type_name(model.loss, registry.LOSSES, "loss"),
                 "fit": fit_args, "position": state.encode_position(pos),
+                "rngs": state.encode_layer_rngs(model.layers),
                 "callbacks": state.encode_callbacks(callbacks, tensors)}
     document.write(path, "checkpoint", {"model": model_file.describe(model), "training": training}, tensors)
 
@@ -64,8 +70,8 @@ def from_document(doc: dict, tensors: dict, path) -> Checkpoint:
     used = set(model_file.tensor_names(model))
     where = f"{path}: training"
     training = doc["training"]
-    keys = {"optimizer", "loss", "fit", "position", "callbacks"}
-    if not isinstance(training, dict) or set(training) != keys:
+    keys = {"optimizer", "loss", "fit", "position", "rngs", "callbacks"}
+    if not isinstance(training, dict) or not keys - {"rngs"} <= set(training) <= keys:
         raise FormatError(f"{where}: expected an object with {', '.join(sorted(keys))}")
     optimizer = state.decode_optimizer(training["optimizer"], model.layers, tensors, used, where)
     if training["loss"] not in registry.LOSSES:
@@ -73,9 +79,10 @@ def from_document(doc: dict, tensors: dict, path) -> Checkpoint:
     fit = _check_fit(training["fit"], where)
     position = state.decode_position(training["position"], where)
     _check_position(position, fit, where)
+    rngs = state.decode_layer_rngs(training.get("rngs"), model.layers, where)  # absent in older checkpoints
     callbacks = state.decode_callbacks(training["callbacks"], tensors, used, where)
     model_file.expect_tensors(tensors, used, path)
-    return Checkpoint(model, optimizer, training["loss"], fit, position, callbacks)
+    return Checkpoint(model, optimizer, training["loss"], fit, position, callbacks, rngs)
 
 
 def _check_fit(fit, where) -> dict:
@@ -124,6 +131,12 @@ def restore(ckpt: Checkpoint, model: Sequential, callbacks, fit_args: dict, path
         raise ValueError(f"{path} was written with the callbacks {[name for name, _ in ckpt.callbacks]}; "
                          f"this fit has {[type(cb).__name__ for cb in mine]}")
     model.set_weights(ckpt.model.get_weights())
+    for layer, saved in zip(model.layers, ckpt.model.layers):  # same architecture: same state arrays
+        for key, value in saved.state.items():
+            layer.state[key][...] = value
+    layers = state.random_layers(model.layers)
+    for name, rng_state in ckpt.rngs.items():
+        layers[name].rng.bit_generator.state = rng_state
     model.optimizer = ckpt.optimizer
     model.rng.bit_generator.state = pos.rng_state
     for cb, (name, saved) in zip(mine, ckpt.callbacks):

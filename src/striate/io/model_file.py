@@ -1,18 +1,21 @@
 """Save a Sequential to one safe file and load it back: `model.save(path)`, `striate.load(path)`.
 
-The file (see document.py) holds the weights as tensors "layers.<i>.<param>" (i from 0)
-and this JSON document::
+The file (see document.py) holds each layer's arrays as tensors "layers.<i>.<name>"
+(i from 0): its trained parameters (layer.params: kernels, biases, BatchNorm's gamma)
+and the arrays it keeps without training them (layer.state: BatchNorm's running mean
+and variance, a fixed WeightedAvgPool2D's window). A layer never uses one name for
+both. Then this JSON document::
 
     {"format": "striate", "format_version": 1, "kind": "model",
      "model": {"input_shape": [28, 28, 1], "dtype": "float32", "seed": 0,
                "layers": [{"type": "Conv2D", "config": {"filters": 6, "kernel_size": 5, ...}}, ...]}}
 
 Loading rebuilds each layer from the registry (registry.py) with its constructor
-arguments, then checks the tensors against what the layers expect: every one present,
-none extra, each of the right shape and dtype, every value finite. Non-finite weights
-are refused, on load (FormatError) and on save (ValueError): a model with NaN or inf
-weights computes nothing useful, and refusing it at save time means no file is ever
-written that load would then reject.
+arguments, then checks the tensors against what the layers expect, parameters and
+state alike: every one present, none extra, each of the right shape and dtype, every
+value finite. Non-finite arrays are refused, on load (FormatError) and on save
+(ValueError): a model with NaN or inf weights or statistics computes nothing useful,
+and refusing it at save time means no file is ever written that load would then reject.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import init
 from ..errors import FormatError
 from ..model import Sequential
 from . import document, registry
@@ -43,11 +45,18 @@ def describe(model: Sequential) -> dict:
             "layers": [registry.describe(layer, registry.LAYERS, "layer") for layer in model.layers]}
 
 
+def arrays(layer) -> dict[str, np.ndarray]:
+    """A layer's parameters and state in one dict; ValueError if a name is used by both."""
+    if both := sorted(set(layer.params) & set(layer.state)):
+        raise ValueError(f"cannot save {layer.name}: {both[0]!r} is both a parameter and a state array")
+    return {**layer.params, **layer.state}
+
+
 def weights(model: Sequential) -> dict[str, np.ndarray]:
-    """{"layers.<i>.<param>": array} for every parameter, refusing non-finite ones."""
+    """{"layers.<i>.<name>": array} for every parameter and state array, refusing non-finite ones."""
     tensors = {}
     for i, layer in enumerate(model.layers):
-        for key, value in layer.params.items():
+        for key, value in arrays(layer).items():
             if not np.all(np.isfinite(value)):
                 raise ValueError(f"cannot save {layer.name}: its {key} holds NaN or inf values "
                                  "(the run diverged?); striate files only hold finite weights")
@@ -105,15 +114,16 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
         except Exception as e:  # sizes and settings come from the file: a failure to build is its fault
             raise FormatError(f"{path}: the architecture does not build: {e}") from e
     for i, layer in enumerate(model.layers):
-        for key in layer.params:
-            layer.params[key] = _weight(tensors, f"layers.{i}.{key}", layer.params[key], path)
+        for store in (layer.params, layer.state):
+            for key in store:
+                store[key] = _weight(tensors, f"layers.{i}.{key}", store[key], path)
     expect_tensors(tensors, set(tensor_names(model)), path, prefix="layers.")
     return model
 
 
 def tensor_names(model: Sequential) -> list[str]:
-    """The names of the model's parameters in a file: "layers.<i>.<param>"."""
-    return [f"layers.{i}.{key}" for i, layer in enumerate(model.layers) for key in layer.params]
+    """The names of the model's parameters and state in a file: "layers.<i>.<name>"."""
+    return [f"layers.{i}.{key}" for i, layer in enumerate(model.layers) for key in (*layer.params, *layer.state)]
 
 
 def _weight(tensors, name, built: np.ndarray, path) -> np.ndarray:
@@ -146,19 +156,18 @@ def expect_tensors(tensors, expected: set, path, prefix: str = "") -> None:
 class _InitialisersFromFile:
     """While a model is rebuilt from a file, its initialisers hand out the file's tensors.
 
-    Building a layer draws each parameter P from its initialiser, the attribute P_init
-    (Conv2D.kernel_init, Dense.bias_init, ...). Left alone, a forged architecture —
-    Dense(10**12) — would make that draw allocate without bound. Instead, each
-    initialiser returns tensor "layers.<i>.<P>" of the file, after checking that it
-    exists and has the shape asked for, so rebuilding allocates nothing the file does
-    not hold. The real initialisers come back afterwards.
+    Building a layer draws each array P (parameter or state) from its initialiser, the
+    attribute P_init (Conv2D.kernel_init, Dense.bias_init, BatchNorm2D.running_var_init,
+    ...). Left alone, a forged architecture — Dense(10**12) — would make that draw
+    allocate without bound. Instead, each initialiser returns tensor "layers.<i>.<P>" of
+    the file, after checking that it exists and has the shape asked for, so rebuilding
+    allocates nothing the file does not hold. The real initialisers come back afterwards.
     """
 
     def __init__(self, layers, tensors, path):
         self.tensors, self.path = tensors, Path(path)
-        known = set(init.INITIALIZERS.values())
         self.swapped = [(i, layer, attr, value) for i, layer in enumerate(layers)
-                        for attr, value in vars(layer).items() if callable(value) and value in known]
+                        for attr, value in vars(layer).items() if attr.endswith("_init") and callable(value)]
 
     def __enter__(self):
         for i, layer, attr, _ in self.swapped:

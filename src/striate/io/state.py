@@ -108,16 +108,50 @@ def decode_position(entry, where: str) -> Position:
     sums = entry["sums"]
     if not isinstance(sums, dict) or not all(isinstance(v, float) for v in sums.values()):
         raise FormatError(f"{where}: position sums must map metric names to floats")
+    check_rng_state(entry["rng"], where)
+    return Position(entry["epoch"], entry["batch"], entry["seen"], sums, entry["rng"], entry["stopped"])
+
+
+def check_rng_state(rng_state, where: str) -> None:
+    """FormatError unless rng_state is a state numpy's default bit generator takes as it is."""
     try:  # the bit generator's own setter knows its state's layout; let it judge
         rng = np.random.default_rng()
-        rng.bit_generator.state = entry["rng"]
-        ok = rng.bit_generator.state == entry["rng"]
+        rng.bit_generator.state = rng_state
+        ok = rng.bit_generator.state == rng_state
     except Exception as e:  # whatever the setter makes of the file's values
         name = type(rng.bit_generator).__name__
         raise FormatError(f"{where}: the RNG state is not a valid {name} state: {e}") from None
     if not ok:
         raise FormatError(f"{where}: the RNG state does not round-trip; it is not a valid state")
-    return Position(entry["epoch"], entry["batch"], entry["seen"], sums, entry["rng"], entry["stopped"])
+
+
+# ---- layers' own generators (Dropout's) -------------------------------------------
+def random_layers(layers) -> dict[str, object]:
+    """{"layers.<i>": layer} for each layer drawing from a Generator of its own (layer.rng)."""
+    return {f"layers.{i}": layer for i, layer in enumerate(layers)
+            if isinstance(getattr(layer, "rng", None), np.random.Generator)}
+
+
+def encode_layer_rngs(layers) -> dict:
+    """{"layers.<i>": bit_generator.state} of every layer with its own Generator."""
+    return {name: layer.rng.bit_generator.state for name, layer in random_layers(layers).items()}
+
+
+def decode_layer_rngs(entry, layers, where: str) -> dict:
+    """The generator states, one for each layer that has a Generator, each checked.
+
+    A checkpoint written before layers had generators has no entry: {} then, which
+    only fits a model without such layers.
+    """
+    entry = {} if entry is None else entry
+    expected = random_layers(layers)
+    if not isinstance(entry, dict) or set(entry) != set(expected):
+        got = sorted(entry) if isinstance(entry, dict) else entry
+        raise FormatError(f"{where}: rngs must hold the generator state of each of the layers "
+                          f"{sorted(expected)}, got {got!r:.200}")
+    for name, rng_state in entry.items():
+        check_rng_state(rng_state, f"{where} rngs {name} ({expected[name].name})")
+    return entry
 
 
 # ---- callbacks ----------------------------------------------------------------

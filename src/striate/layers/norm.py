@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
-
+from .. import init
 from ..functional import norm as F
 from .base import Layer
 
@@ -37,6 +36,10 @@ class _BatchNorm(Layer):
         if not isinstance(affine, bool):
             raise ValueError(f"{owner}: affine must be True or False, got {affine!r}")
         self.momentum, self.eps, self.affine = float(momentum), float(eps), affine
+        # Every array comes from an initialiser, as Conv2D's kernel does, so that whoever
+        # builds the layer (a model file being loaded) can hand in arrays of its own.
+        self.gamma_init, self.beta_init = init.ones, init.zeros  # the identity map of x̂
+        self.running_mean_init, self.running_var_init = init.zeros, init.ones
         self._remember(momentum=momentum, eps=eps, affine=affine)
 
     def _build(self, input_shape, rng):
@@ -44,10 +47,10 @@ class _BatchNorm(Layer):
             raise ValueError(f"{self.name} expected input_shape {self.shape_text} with C known, got {input_shape}")
         c = input_shape[-1]
         if self.affine:
-            self.params["gamma"] = np.ones(c)  # start as the identity map of the normalised x̂
-            self.params["beta"] = np.zeros(c)
-        self.state["running_mean"] = np.zeros(c)
-        self.state["running_var"] = np.ones(c)
+            self.params["gamma"] = self.gamma_init((c,), rng)
+            self.params["beta"] = self.beta_init((c,), rng)
+        self.state["running_mean"] = self.running_mean_init((c,), rng)
+        self.state["running_var"] = self.running_var_init((c,), rng)
         return input_shape
 
     def forward(self, x, training=False):

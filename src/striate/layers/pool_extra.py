@@ -88,22 +88,31 @@ class WeightedAvgPool2D(_Pool2D):
             if weights not in ("gaussian", "uniform"):
                 raise ValueError(f"{owner}: weights must be 'gaussian', 'uniform' or an array of shape "
                                  f"{self.kernel_size}, got {weights!r}")
-            kh, kw = self.kernel_size
-            initial = (F.gaussian_weights(self.kernel_size, sigma) if weights == "gaussian"
-                       else np.full(self.kernel_size, 1.0 / (kh * kw)))
+            self._given = None
         else:
-            initial = np.asarray(weights, dtype=np.float64)
-            if initial.shape != self.kernel_size:
+            self._given = np.asarray(weights, dtype=np.float64)
+            if self._given.shape != self.kernel_size:
                 raise ValueError(f"{owner}: weights must have shape {self.kernel_size} (the kernel size), "
-                                 f"got shape {initial.shape}")
-            weights = initial.tolist()  # a plain list in the config: comparable, printable, savable
-        self.initial_weights, self.sigma, self.trainable = initial, float(sigma), trainable
+                                 f"got shape {self._given.shape}")
+            weights = self._given.tolist()  # a plain list in the config: comparable, printable, savable
+        self._kind, self.sigma, self.trainable = weights, float(sigma), trainable
+        # Computed by build, like any layer's initial parameters, rather than here: then
+        # describing a layer costs nothing, and a model file can hand in its own array.
+        self.weight_init = self._starting_weights
         self._remember(kernel_size=kernel_size, stride=stride, padding=padding, weights=weights,
                        sigma=sigma, trainable=trainable)
 
+    def _starting_weights(self, shape, rng=None) -> np.ndarray:
+        """The (kh, kw) weights the layer starts from, as its `weights` argument asks."""
+        if self._given is not None:
+            return self._given.copy()
+        if self._kind == "gaussian":
+            return F.gaussian_weights(shape, self.sigma)
+        return np.full(shape, 1.0 / (shape[0] * shape[1]))
+
     def _build(self, input_shape, rng):
         shape = super()._build(input_shape, rng)
-        (self.params if self.trainable else self.state)["weight"] = self.initial_weights.copy()
+        (self.params if self.trainable else self.state)["weight"] = self.weight_init(self.kernel_size, rng)
         return shape
 
     @property

@@ -1,17 +1,21 @@
 """Import an ONNX graph as a striate Sequential: `striate.onnx.load("model.onnx")`.
 
 The graph must be one chain — each node taking the previous node's output, its other
-inputs weights (initializers or Constant nodes) — of these ops:
+inputs weights (initializers or Constant nodes) — of these ops (import_ops.py says
+what each becomes):
 
-    Conv  MaxPool  AveragePool  Gemm  MatMul(+Add)  Flatten  Reshape(to 2-D)
-    Relu  Sigmoid  Tanh  Softmax  Transpose(NHWC ↔ NCHW)  Identity  Dropout  Constant
+    Conv  ConvTranspose  MaxPool  AveragePool  GlobalAveragePool  GlobalMaxPool
+    ReduceMean/ReduceMax(over H and W)  BatchNormalization  Gemm  MatMul(+Add)
+    Flatten  Reshape(to 2-D)  Relu  Sigmoid  Tanh  LeakyRelu  Elu  Softmax
+    Transpose(NHWC ↔ NCHW)  Identity  Dropout  Constant
 
-which covers what PyTorch's torch.onnx.export writes for a LeNet-like CNN, and what
-striate.onnx.export writes. The striate model always takes NHWC input: a graph whose
-input is NCHW (PyTorch's) becomes a model for x.transpose(0, 2, 3, 1), and a 4-D output
-comes back NHWC. The weights are converted instead: Conv's W (F, C/g, kh, kw) becomes a
-kernel (kh, kw, C/g, F), and the first Gemm after a Flatten of NCHW data gets its rows
-reordered from (c, h, w) to striate's (h, w, c) flattening order.
+which covers what PyTorch's torch.onnx.export writes for a LeNet-like CNN or one with
+batch normalisation, and what striate.onnx.export writes for those layers. The striate
+model always takes NHWC input: a graph whose input is NCHW (PyTorch's) becomes a model
+for x.transpose(0, 2, 3, 1), and a 4-D output comes back NHWC. The weights are converted
+instead: Conv's W (F, C/g, kh, kw) becomes a kernel (kh, kw, C/g, F), and the first Gemm
+after a Flatten of NCHW data gets its rows reordered from (c, h, w) to striate's
+(h, w, c) flattening order.
 
 Loading runs nothing from the file: protobuf is parsed as data, weights in external
 data files are read only from regular files in the model's own folder, and every op
@@ -25,16 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import layers as L
 from ..errors import FormatError
 from ..model import Sequential
 from ._require import require_onnx
-
-NCHW_AXIS_IN_NHWC = {0: 0, 1: 3, 2: 1, 3: 2}  # where an NCHW axis sits in striate's NHWC
-
-
-class _Unsupported(ValueError):
-    """A node striate cannot express; turned into a FormatError naming the file and node."""
+from .import_ops import OPS
+from .import_ops import Unsupported as _Unsupported
 
 
 class _Importer:
@@ -121,11 +120,11 @@ class _Importer:
             raise _Unsupported(f"input {name!r} must be a weight (an initializer or Constant), not computed")
         return self.consts[name]
 
-    def add(self, layer, **params):
-        """Append a layer (built at once, validating its settings) and set its parameters."""
+    def add(self, layer, **arrays):
+        """Append a layer (built at once, validating its settings) and set its parameters and state."""
         self.model.add(layer)
-        for key, value in params.items():
-            target = layer.params[key]
+        for key, value in arrays.items():
+            target = layer.params[key] if key in layer.params else layer.state[key]
             if value.shape != target.shape:
                 raise _Unsupported(f"{key} has shape {value.shape}, but the layer needs {target.shape}")
             target[...] = value
@@ -154,153 +153,6 @@ class _Importer:
             small, big = total // 2, total - total // 2
             pads.append((small, big) if auto == "SAME_UPPER" else (big, small))
         return tuple(pads)
-
-
-def _tidy(pair):
-    """(3, 3) → 3, so an imported model prints like one written by hand."""
-    return pair[0] if pair[0] == pair[1] else tuple(pair)
-
-
-def _tidy_padding(padding):
-    """((1, 1), (2, 2)) → (1, 2) → ...; uneven padding stays as it is."""
-    (t, b), (l, r) = padding
-    return _tidy((t, l)) if t == b and l == r else ((t, b), (l, r))
-
-
-# ---- one function per op: add the layer, return how many following nodes it used ----
-def _conv(im: _Importer, node, rest):
-    im.spatial()
-    a = im.attrs(node)
-    w, b = im.const(node, 1), im.const(node, 2, required=False)
-    if w.ndim != 4 or list(a.get("kernel_shape", w.shape[2:])) != list(w.shape[2:]):
-        raise _Unsupported(f"W must be (F, C/groups, kh, kw) matching kernel_shape, got {w.shape}")
-    kernel, stride, dilation = tuple(w.shape[2:]), tuple(a.get("strides", (1, 1))), tuple(a.get("dilations", (1, 1)))
-    layer = L.Conv2D(w.shape[0], _tidy(kernel), stride=_tidy(stride),
-                     padding=_tidy_padding(im.padding(a, kernel, stride, dilation)),
-                     dilation=_tidy(dilation), groups=a.get("group", 1), bias=b is not None)
-    params = {"kernel": w.transpose(2, 3, 1, 0)}
-    if b is not None:
-        params["bias"] = b
-    im.add(layer, **params)
-
-
-def _pool(im: _Importer, node, rest):
-    im.spatial()
-    a = im.attrs(node)
-    kernel, stride = tuple(a["kernel_shape"]), tuple(a.get("strides", (1, 1)))
-    if a.get("ceil_mode", 0) or any(d != 1 for d in a.get("dilations", (1, 1))):
-        raise _Unsupported("ceil_mode=1 and dilations are not supported in pooling")
-    padding = im.padding(a, kernel, stride, (1, 1))
-    if node.op_type == "AveragePool" and any(p for pair in padding for p in pair) and not a.get("count_include_pad", 0):
-        raise _Unsupported("padded AveragePool must have count_include_pad=1 (padded zeros count)")
-    pool = L.AvgPool2D if node.op_type == "AveragePool" else L.MaxPool2D
-    im.add(pool(_tidy(kernel), stride=None if stride == kernel else _tidy(stride), padding=_tidy_padding(padding)))
-
-
-def _dense(im: _Importer, kernel, bias):
-    """Dense from a kernel (in, units) applied to the flattened data, undoing a pending reorder."""
-    if len(im.model.output_shape) != 1:
-        raise _Unsupported("a matrix product needs a flattened (N, features) input")
-    if im.perm is not None:
-        reordered = np.empty_like(kernel)
-        reordered[im.perm] = kernel  # ONNX row j multiplies striate's feature perm[j]
-        kernel, im.perm = reordered, None
-    params = {"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias}
-    im.add(L.Dense(kernel.shape[1], bias=bias is not None), **params)
-
-
-def _bias(c, units):
-    c = np.asarray(c)
-    if c.size not in (1, units) or (c.size == units and c.shape[-1] != units):
-        raise _Unsupported(f"the bias must broadcast to ({units},), got shape {c.shape}")
-    return np.broadcast_to(c.reshape(-1), (units,))
-
-
-def _gemm(im: _Importer, node, rest):
-    a = im.attrs(node)
-    if a.get("transA", 0):
-        raise _Unsupported("transA=1 is not supported")
-    b, c = im.const(node, 1), im.const(node, 2, required=False)
-    if b.ndim != 2:
-        raise _Unsupported(f"Gemm needs a 2-D weight B, got shape {b.shape}")
-    kernel = (b.T if a.get("transB", 0) else b) * a.get("alpha", 1.0)
-    bias = None if c is None else _bias(c, kernel.shape[1]) * a.get("beta", 1.0)
-    _dense(im, kernel, bias)
-
-
-def _matmul(im: _Importer, node, rest):
-    kernel = im.const(node, 1)
-    if kernel.ndim != 2:
-        raise _Unsupported(f"MatMul needs a 2-D weight, got shape {kernel.shape}")
-    nxt = rest[0] if rest else None
-    if nxt is not None and nxt.op_type == "Add" and list(nxt.input).count(node.output[0]) == 1:
-        other = [n for n in nxt.input if n != node.output[0]][0]
-        if other in im.consts:
-            _dense(im, kernel, _bias(im.consts[other], kernel.shape[1]))
-            return 1
-    _dense(im, kernel, None)
-
-
-def _flatten(im: _Importer, node, rest):
-    if im.attrs(node).get("axis", 1) != 1:
-        raise _Unsupported("only Flatten(axis=1) is supported")
-    _flatten_features(im)
-
-
-def _flatten_features(im: _Importer):
-    shape = im.model.output_shape
-    if len(shape) == 1:
-        return  # already (N, features)
-    if len(shape) == 3 and im.layout == "NCHW":
-        h, w, c = shape
-        im.perm = np.arange(h * w * c).reshape(h, w, c).transpose(2, 0, 1).reshape(-1)
-    im.add(L.Flatten())
-
-
-def _reshape(im: _Importer, node, rest):
-    target = [int(v) for v in im.const(node, 1).reshape(-1)]
-    features = math.prod(d for d in im.model.output_shape)
-    if len(target) != 2 or target[1] not in (-1, features) or (target[0] < -1):
-        raise _Unsupported(f"only a Reshape to (N, features) is supported, got {target}")
-    _flatten_features(im)
-
-
-def _transpose(im: _Importer, node, rest):
-    perm = im._perm(node)
-    if len(im.model.output_shape) == 3 and perm == [0, 3, 1, 2] and im.layout == "NHWC":
-        im.layout = "NCHW"
-    elif len(im.model.output_shape) == 3 and perm == [0, 2, 3, 1] and im.layout == "NCHW":
-        im.layout = "NHWC"
-    else:
-        raise _Unsupported(f"only Transposes between NHWC and NCHW are supported, got perm {perm}")
-
-
-def _softmax(im: _Importer, node, rest):
-    rank = len(im.model.output_shape) + 1
-    axis = im.attrs(node).get("axis", -1 if im.opset >= 13 else 1)
-    if im.opset < 13 and rank != 2:
-        raise _Unsupported("Softmax before opset 13 is only supported on (N, features)")
-    axis %= rank
-    if rank == 4 and im.layout == "NCHW":
-        axis = NCHW_AXIS_IN_NHWC[axis]
-    im.add(L.Softmax(axis=axis - rank))
-
-
-def _dropout(im: _Importer, node, rest):
-    mode = im.const(node, 2, required=False)
-    if mode is not None and bool(mode):
-        raise _Unsupported("Dropout in training mode")
-
-
-OPS = {
-    "Conv": _conv, "MaxPool": _pool, "AveragePool": _pool, "Gemm": _gemm, "MatMul": _matmul,
-    "Flatten": _flatten, "Reshape": _reshape, "Transpose": _transpose, "Softmax": _softmax,
-    "Relu": lambda im, node, rest: im.add(L.ReLU()),
-    "Sigmoid": lambda im, node, rest: im.add(L.Sigmoid()),
-    "Tanh": lambda im, node, rest: im.add(L.Tanh()),
-    "Identity": lambda im, node, rest: None,
-    "Dropout": _dropout,
-}
 
 
 def _load_external_data(proto, path: Path, helper) -> None:
