@@ -46,7 +46,8 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
     xp = pad_nhwc(x, padding, 0.0, workspace)
     y = np.empty((n * ho * wo, f), dtype=x.dtype)
     gk = kernel.reshape(1, -1, f) if groups == 1 else grouped_kernel(kernel, groups)
-    for s, e in chunks(n, ho * wo * kh * kw * cg * groups * x.itemsize):
+    parts = chunks(n, ho * wo * kh * kw * cg * groups * x.itemsize)
+    for s, e in parts:
         cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace)
         out = y[s * ho * wo : e * ho * wo]
         if groups == 1:
@@ -55,6 +56,8 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
             out.reshape(-1, groups, f // groups)[...] = np.matmul(cols, gk).transpose(1, 0, 2)
         if bias is not None:
             add_bias(out, bias)
+    if workspace is not None:  # a whole batch in one chunk: backward can reuse its patches
+        workspace["patches"] = (xp, cols) if len(parts) == 1 else None
     return y.reshape(n, ho, wo, f), xp
 
 
@@ -84,8 +87,12 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
     dy_g = dy.reshape(m, groups, f // groups).transpose(1, 0, 2)  # (G, M, Fg)
     dkernel = np.zeros((groups, kh * kw * cg, f // groups), dtype=dy.dtype)
     part = np.empty_like(dkernel)
+    kept = workspace.get("patches") if workspace is not None else None
     for s, e in chunks(n, ho * wo * kh * kw * cg * groups * dy.itemsize):
-        cols = im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups, workspace)
+        if kept is not None and kept[0] is xp and e - s == n:
+            cols = kept[1]  # still in the buffer from the forward pass
+        else:
+            cols = im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups, workspace)
         np.matmul(cols.transpose(0, 2, 1), dy_g[:, s * ho * wo : e * ho * wo], out=part)
         dkernel += part
     dkernel = dkernel.transpose(1, 0, 2).reshape(kh, kw, cg, f)
