@@ -199,3 +199,24 @@ def test_conv1d_in_a_model_with_variable_length(rng):
     assert model.predict(rng.random((3, 20, 2))).shape == (3, 9, 2)
     with pytest.raises(ValueError, match=r"Conv1D expected input_shape \(L, C\), got \(4, 4, 1\)"):
         L.Conv1D(2, 3).build((4, 4, 1))
+
+
+def test_conv_transpose_output_padding_beyond_the_stride_matches_pytorch(rng):
+    """output_padding may reach the dilation when it exceeds the stride (as in PyTorch)."""
+    from .oracle import nchw, nhwc, to_torch, torch
+
+    layer = L.Conv2DTranspose(2, 3, stride=1, dilation=2, output_padding=1)
+    layer.build((4, 4, 3), dtype=np.float64)
+    x = rng.standard_normal((2, 4, 4, 3))
+    y = layer.forward(x, training=True)
+    dy = rng.standard_normal(y.shape)
+    dx = layer.backward(dy)
+    tx = nchw(x)
+    tw = to_torch(np.ascontiguousarray(layer.params["kernel"].transpose(3, 2, 0, 1)))
+    tb = to_torch(layer.params["bias"])
+    ty = torch.nn.functional.conv_transpose2d(tx, tw, tb, 1, 0, 1, 1, 2)
+    ty.backward(torch.tensor(dy.transpose(0, 3, 1, 2)))
+    assert y.shape == (2, 9, 9, 2)
+    np.testing.assert_allclose(y, nhwc(ty), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dx, nhwc(tx.grad), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(layer.grads["kernel"], tw.grad.numpy().transpose(2, 3, 1, 0), rtol=1e-10, atol=1e-10)

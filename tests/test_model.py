@@ -170,3 +170,24 @@ def test_schedules_match_pytorch():
             assert ours(step) == pytest.approx(opt.param_groups[0]["lr"], rel=1e-9), (ours, step)
             opt.step()
             sched.step()
+
+
+def test_predict_between_training_forward_and_backward_keeps_the_cache(rng):
+    model = striate.models.lenet5(seed=0)
+    x = rng.random((4, 28, 28, 1), dtype=np.float32)
+    out = model.forward(x, training=True)
+    model.predict(x[:2])  # inference must not disturb the training pass
+    model.backward(np.ones_like(out))
+    assert model.layers[0].grads["kernel"].any()
+
+
+def test_optimizers_take_numpy_scalars_and_follow_a_dtype_change(rng):
+    model = striate.Sequential([L.Flatten(), L.Dense(3)], input_shape=(2, 2, 1), seed=0)
+    model.compile(optim.SGD(lr=np.float32(0.1), momentum=0.9), "cross_entropy")
+    x, y = rng.random((8, 2, 2, 1)), rng.integers(0, 3, 8)
+    model.train_step(x, y)
+    for layer in model.layers:
+        layer.astype(np.float64)
+    model.train_step(x, y)
+    assert model.optimizer.state["1.kernel"]["velocity"].dtype == np.float64
+    assert isinstance(model.optimizer.lr, float)

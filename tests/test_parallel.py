@@ -83,3 +83,15 @@ def test_a_layer_can_opt_out_of_sharding(threads):
     model = striate.Sequential([Coupled(), L.Flatten(), L.Dense(2)], input_shape=(4, 4, 1))
     assert model._shards(256, training=True) is None
     assert model._shards(256, training=False) is not None or not parallel._blas_controllers()
+
+
+def test_replicas_follow_a_conversion_to_float64(threads, rng):
+    threads(2)
+    model = small_net(seed=3, dtype=np.float32)
+    x = rng.standard_normal((64, 12, 12, 2))
+    model.predict(x, batch_size=64)  # makes the replicas
+    for layer in model.layers:
+        layer.astype(np.float64)
+    split, whole = model.predict(x, batch_size=64), model.predict(x, batch_size=8)
+    assert split.dtype == np.float64
+    np.testing.assert_allclose(split, whole, rtol=1e-13, atol=1e-14)

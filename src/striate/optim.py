@@ -6,6 +6,8 @@ same weights take the same steps. `lr` is a float or a schedule from striate.sch
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .schedules import CosineDecay, OneCycle, Schedule, StepDecay
@@ -17,9 +19,9 @@ class Optimizer:
     """Updates every layer's params from its grads; keeps per-parameter state and a step count."""
 
     def __init__(self, lr):
-        if not callable(lr) and (not isinstance(lr, (int, float)) or isinstance(lr, bool) or lr <= 0):
+        if not callable(lr) and (not isinstance(lr, numbers.Real) or isinstance(lr, bool) or lr <= 0):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number or a schedule, got {lr!r}")
-        self.lr = lr
+        self.lr = lr if callable(lr) else float(lr)
         self.iterations = 0  # steps taken; the schedule's position
         self.state: dict[str, dict[str, np.ndarray]] = {}
 
@@ -34,9 +36,12 @@ class Optimizer:
         for i, layer in enumerate(layers):
             for key, p in layer.params.items():
                 slot = f"{i}.{key}"
-                if slot not in self.state:
-                    self.state[slot] = self._new_state(p)
-                self._update(p, layer.grads[key], self.state[slot], lr)
+                state = self.state.get(slot)
+                if state is None:
+                    state = self.state[slot] = self._new_state(p)
+                elif any(v.dtype != p.dtype for v in state.values()):  # the model was converted (astype)
+                    state = self.state[slot] = {k: v.astype(p.dtype) for k, v in state.items()}
+                self._update(p, layer.grads[key], state, lr)
 
     def get_config(self) -> dict:  # pragma: no cover - abstract
         """The constructor arguments; lr is a number or a Schedule."""

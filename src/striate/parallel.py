@@ -22,7 +22,7 @@ BLAS threads are set through threadpoolctl; without it everything runs sequentia
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -83,18 +83,22 @@ def run(work, count: int) -> list:
     saved = [c.num_threads for c in blas]
     for c in blas:
         c.set_num_threads(1)
+    futures = [_pool.submit(work, i) for i in range(1, count)]
     try:
-        futures = [_pool.submit(work, i) for i in range(1, count)]
         first = work(0)  # the calling thread takes a shard too
         return [first] + [f.result() for f in futures]
     finally:
+        wait(futures)  # even after an error: no shard may still be running on its replica
         for c, n in zip(blas, saved):
             c.set_num_threads(n)
 
 
 def replicas(layers, count: int, cache: list) -> list[list]:
     """`count` lists of replicas of `layers`, kept in `cache` and rebuilt when layers change."""
-    if len(cache) != count or any(len(r) != len(layers) or any(a.twin_of is not b for a, b in zip(r, layers))
+    def stale(twin, layer):  # rebuilt or converted (astype) since the twin was made
+        return twin.twin_of is not layer or twin.dtype != layer.dtype or twin.input_shape != layer.input_shape
+
+    if len(cache) != count or any(len(r) != len(layers) or any(stale(a, b) for a, b in zip(r, layers))
                                   for r in cache):
         cache[:] = [[layer.replica() for layer in layers] for _ in range(count)]
     return cache

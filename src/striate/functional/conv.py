@@ -141,17 +141,20 @@ def conv2d_input_grad_full(dy, kernel, x_shape, padding: Padding, dilation: Pair
     return dx
 
 
-def conv2d_input_grad_taps(dy_g, kernel, x_shape, stride: Pair, padding: Padding, dilation: Pair, workspace=None):
+def conv2d_input_grad_taps(dy_g, kernel, x_shape, stride: Pair, padding: Padding, dilation: Pair, workspace=None,
+                           out_hw: Pair | None = None):
     """dx of conv2d from dy_g (G, N·Ho·Wo, Fg): one product per kernel tap, added back in place.
 
     The products come out as (kh·kw, G, M, Cg), so each tap's share is a contiguous
     block that is added to the strided slice of the padded input that tap read.
+    out_hw (Ho, Wo) defaults to what x_shape gives; a transposed convolution passes its
+    own input size, which output padding can make smaller than that.
     """
     n, h, w, c = x_shape
     kh, kw, cg, f = kernel.shape
     groups = dy_g.shape[0]
     (t, b), (l, r) = padding
-    out_hw = output_hw(x_shape, kernel.shape, stride, padding, dilation)
+    out_hw = out_hw or output_hw(x_shape, kernel.shape, stride, padding, dilation)
     taps = kernel.reshape(kh * kw, cg, groups, f // groups).transpose(0, 2, 3, 1)  # (kh·kw, G, Fg, Cg)
     share = np.matmul(dy_g[None], taps)  # (kh·kw, G, M, Cg)
     dxp = buffer(workspace, "dxp", (n, h + t + b, w + l + r, groups, cg), dy_g.dtype)

@@ -38,7 +38,8 @@ def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Paddi
     kh, kw, fg, _ = kernel.shape
     ho, wo = conv_transpose2d_output_hw((h, w), (kh, kw), stride, padding, output_padding, dilation)
     x_g = x.reshape(n * h * w, groups, cin // groups).transpose(1, 0, 2)  # (G, N·H·W, Cin/G)
-    y = C.conv2d_input_grad_taps(x_g, kernel, (n, ho, wo, fg * groups), stride, padding, dilation, workspace)
+    y = C.conv2d_input_grad_taps(x_g, kernel, (n, ho, wo, fg * groups), stride, padding, dilation, workspace,
+                                 out_hw=(h, w))
     if bias is not None:
         y += bias
     return y
@@ -52,6 +53,7 @@ def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Pad
     gradient with dy as the image and x as the output gradient.
     """
     dx, dyp = C.conv2d(dy, kernel, None, stride, padding, dilation, groups, workspace)
+    dx = dx[:, : x.shape[1], : x.shape[2]]  # output padding ≥ stride adds a row the forward never read
     _, dkernel, _ = C.conv2d_backward(x, dyp, dy.shape, kernel, stride, padding, dilation, groups,
                                       input_grad=False)
     dbias = dy.reshape(-1, dy.shape[-1]).sum(axis=0)

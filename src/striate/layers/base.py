@@ -159,9 +159,14 @@ class Layer:
         return dy
 
     def _keep(self, training: bool, y: np.ndarray, cache) -> np.ndarray:
-        """Store the cache (only when training) and the output shape backward will check."""
-        self._cache = cache if training else None
-        self._batch_out_shape = y.shape
+        """When training, store the cache and the output shape backward will check.
+
+        Inference leaves both alone, so a predict() between forward(training=True) and
+        backward() does not lose the training pass.
+        """
+        if training:
+            self._cache = cache
+            self._batch_out_shape = y.shape
         return y
 
     # ---- default: no parameters, no input gradient skipping -------------------
