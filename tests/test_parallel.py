@@ -95,3 +95,11 @@ def test_replicas_follow_a_conversion_to_float64(threads, rng):
     split, whole = model.predict(x, batch_size=64), model.predict(x, batch_size=8)
     assert split.dtype == np.float64
     np.testing.assert_allclose(split, whole, rtol=1e-13, atol=1e-14)
+
+
+def test_thread_count_from_the_environment(monkeypatch):
+    monkeypatch.setenv("STRIATE_NUM_THREADS", "1")
+    assert parallel._threads_from_environment() == 1
+    for junk in ("", "zero", "-2", "0"):
+        monkeypatch.setenv("STRIATE_NUM_THREADS", junk)
+        assert parallel._threads_from_environment() == parallel.cpu_count()

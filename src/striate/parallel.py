@@ -36,7 +36,13 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-_threads = int(os.environ.get("STRIATE_NUM_THREADS", 0)) or cpu_count()
+def _threads_from_environment() -> int:
+    """STRIATE_NUM_THREADS if it is a positive int, else one thread per available core."""
+    value = os.environ.get("STRIATE_NUM_THREADS", "")
+    return int(value) if value.strip().isdigit() and int(value) > 0 else cpu_count()
+
+
+_threads = _threads_from_environment()
 _pool: ThreadPoolExecutor | None = None
 _blas = None  # threadpoolctl controllers of the loaded BLAS libraries, found on first use
 
