@@ -78,6 +78,17 @@ def add_bias(y2d, bias) -> None:
         y2d[rows:] += bias
 
 
+def bias_grad(dy, workspace=None):
+    """Σ dy over the batch and positions: dy (..., F) → (F,).
+
+    A product with a ones vector: one BLAS call, several times faster than a strided
+    sum over axis 0.
+    """
+    f = dy.shape[-1]
+    m = dy.size // f
+    return buffer(workspace, "ones", (m,), dy.dtype, fill=1) @ dy.reshape(m, f)
+
+
 def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
                     dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True, workspace=None):
     """Gradients of conv2d. dy (N, Ho, Wo, F), xp from conv2d → (dx or None, dkernel, dbias)."""
@@ -96,9 +107,7 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
         np.matmul(cols.transpose(0, 2, 1), dy_g[:, s * ho * wo : e * ho * wo], out=part)
         dkernel += part
     dkernel = dkernel.transpose(1, 0, 2).reshape(kh, kw, cg, f)
-    # Σ over the batch and positions as a product with a ones vector: one BLAS call,
-    # several times faster than a strided sum over axis 0
-    dbias = buffer(workspace, "ones", (m,), dy.dtype, fill=1) @ dy.reshape(m, f)
+    dbias = bias_grad(dy, workspace)
     if not input_grad:
         return None, dkernel, dbias
     c, h, w = x_shape[3], x_shape[1], x_shape[2]

@@ -56,5 +56,5 @@ def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Pad
     dx = dx[:, : x.shape[1], : x.shape[2]]  # output padding ≥ stride adds a row the forward never read
     _, dkernel, _ = C.conv2d_backward(x, dyp, dy.shape, kernel, stride, padding, dilation, groups,
                                       input_grad=False)
-    dbias = dy.reshape(-1, dy.shape[-1]).sum(axis=0)
+    dbias = C.bias_grad(dy, workspace)
     return (dx if input_grad else None), dkernel, dbias

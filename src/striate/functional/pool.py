@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .im2col import pad_nhwc, windows
+from .im2col import output_hw, pad_nhwc, windows
 from .shapes import Pair, Padding
 
 NO_PADDING = ((0, 0), (0, 0))
@@ -23,9 +23,7 @@ NO_PADDING = ((0, 0), (0, 0))
 
 def pool_output_hw(x_shape, kernel: Pair, stride: Pair, padding: Padding) -> Pair:
     """(Ho, Wo) with Ho = (H + pt + pb − kh) // sh + 1 (floor, PyTorch's default)."""
-    _, h, w, _ = x_shape
-    (t, b), (l, r) = padding
-    return (h + t + b - kernel[0]) // stride[0] + 1, (w + l + r - kernel[1]) // stride[1] + 1
+    return output_hw(x_shape, kernel, stride, padding, (1, 1))
 
 
 def _taps(xp, kernel: Pair, stride: Pair, out_hw: Pair):
