@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gemm import dot
 from .im2col import chunks, im2col, output_hw, pad_nhwc, tap
 from .shapes import Pair, Padding
 from .workspace import buffer
@@ -51,7 +52,7 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
         cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace)
         out = y[s * ho * wo : e * ho * wo]
         if groups == 1:
-            np.matmul(cols[0], gk[0], out=out)
+            dot(cols[0], gk[0], out=out)
         else:
             out.reshape(-1, groups, f // groups)[...] = np.matmul(cols, gk).transpose(1, 0, 2)
         if bias is not None:
@@ -86,7 +87,7 @@ def bias_grad(dy, workspace=None):
     """
     f = dy.shape[-1]
     m = dy.size // f
-    return buffer(workspace, "ones", (m,), dy.dtype, fill=1) @ dy.reshape(m, f)
+    return dot(buffer(workspace, "ones", (m,), dy.dtype, fill=1), dy.reshape(m, f))
 
 
 def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
@@ -104,7 +105,10 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
             cols = kept[1]  # still in the buffer from the forward pass
         else:
             cols = im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups, workspace)
-        np.matmul(cols.transpose(0, 2, 1), dy_g[:, s * ho * wo : e * ho * wo], out=part)
+        if groups == 1:
+            dot(cols[0].T, dy_g[0, s * ho * wo : e * ho * wo], out=part[0])
+        else:
+            np.matmul(cols.transpose(0, 2, 1), dy_g[:, s * ho * wo : e * ho * wo], out=part)
         dkernel += part
     dkernel = dkernel.transpose(1, 0, 2).reshape(kh, kw, cg, f)
     dbias = bias_grad(dy, workspace)

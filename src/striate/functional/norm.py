@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .gemm import dot
+
 
 def channel_sum(a2d):
     """Σ over the rows of (m, C) → (C,)."""
-    return np.ones(len(a2d), dtype=a2d.dtype) @ a2d
+    return dot(np.ones(len(a2d), dtype=a2d.dtype), a2d)
 
 
 def channel_dot(a2d, b2d):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..functional.gemm import dot
 from .base import Layer, keep_weight_args, positive_int
 
 
@@ -44,7 +45,7 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, in_features)
-        y = x @ self.params["kernel"]
+        y = dot(x, self.params["kernel"])
         if self.use_bias:
             y += self.params["bias"]
         return self._keep(training, y, x)  # (N, units)
@@ -52,10 +53,10 @@ class Dense(Layer):
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, units)
         x = self._cache
-        self.grads["kernel"] = x.T @ dy
+        self.grads["kernel"] = dot(x.T, dy)
         if self.use_bias:
             self.grads["bias"] = dy.sum(axis=0)
-        return dy @ self.params["kernel"].T if input_grad else None
+        return dot(dy, self.params["kernel"].T) if input_grad else None
 
 
 class Flatten(Layer):

@@ -1,0 +1,18 @@
+"""Matrix products that let the other thread run.
+
+`np.matmul` keeps Python's global interpreter lock (GIL) for the whole product when its
+result is small (under about 500 numbers), however long the product takes: a conv
+layer's kernel gradient, (kh·kw·C, F) summed over every output pixel of the batch, is
+such a product. While one shard's thread (see striate.parallel) holds the lock, the
+other shard's thread cannot run a single line of Python, so the two serialise.
+`np.dot` calls the same BLAS routine and releases the lock for any size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """a (M, K) @ b (K, N) → (M, N), written into out (C-contiguous, same dtype) if given."""
+    return np.dot(a, b) if out is None else np.dot(a, b, out=out)
