@@ -35,6 +35,16 @@ def test_forward_matches_naive_loops(op, cls, cfg, rng):
                                                                   layer.padding, op), rtol=1e-12)
 
 
+@pytest.mark.parametrize("op,cls", [("max", L.MaxPool2D), ("avg", L.AvgPool2D)])
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 2), (1, 4), (1, 1), (6, 8)])
+def test_tiles_that_cover_the_input_exactly_match_naive_loops(op, cls, kernel, rng):
+    """Windows that tile the input (stride = kernel, sizes divisible) take the two-pass path."""
+    layer, x = make(cls, (kernel, None, 0), rng, size=(6, 8))
+    np.testing.assert_allclose(layer.forward(x), reference.pool2d(x, layer.kernel_size, layer.stride,
+                                                                  layer.padding, op), rtol=1e-12)
+    check_layer(layer, x, rng, atol=1e-7)  # large sums here: finite differences round off at ~2e-8
+
+
 @pytest.mark.parametrize("cls", [L.MaxPool2D, L.AvgPool2D])
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_gradients_match_finite_differences(cls, cfg, rng):
