@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -80,23 +81,44 @@ def shards(n: int) -> list[tuple[int, int]] | None:
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
+@contextmanager
+def one_blas_thread(active: bool = True):
+    """BLAS single-threaded inside the block (when active), restored after it."""
+    blas = _blas_controllers() if active else []
+    saved = [c.num_threads for c in blas]
+    for c in blas:
+        c.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for c, n in zip(blas, saved):
+            c.set_num_threads(n)
+
+
+def small_batch(n: int):
+    """The context for running a batch of n whole: BLAS single-threaded when it is small.
+
+    Below two shards' worth, a second BLAS thread gains next to nothing on a layer's
+    products, and afterwards OpenBLAS's worker spins on the other core for about 0.1 s,
+    slowing down the next sharded batch's second thread (4-conv predictions in pieces of
+    166 + 26 images: 2,200 against 3,800 images/s). A single image is left alone: the
+    switch costs it more (7 µs of LeNet-5's 65) than the spinning costs anyone.
+    """
+    return one_blas_thread(_threads > 1 and 1 < n < 2 * MIN_SHARD)
+
+
 def run(work, count: int) -> list:
     """work(i) for i in range(count), in parallel, BLAS single-threaded; results in order."""
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=max(cpu_count() - 1, 1), thread_name_prefix="striate")
-    blas = _blas_controllers()
-    saved = [c.num_threads for c in blas]
-    for c in blas:
-        c.set_num_threads(1)
-    futures = [_pool.submit(work, i) for i in range(1, count)]
-    try:
-        first = work(0)  # the calling thread takes a shard too
-        return [first] + [f.result() for f in futures]
-    finally:
-        wait(futures)  # even after an error: no shard may still be running on its replica
-        for c, n in zip(blas, saved):
-            c.set_num_threads(n)
+    with one_blas_thread():
+        futures = [_pool.submit(work, i) for i in range(1, count)]
+        try:
+            first = work(0)  # the calling thread takes a shard too
+            return [first] + [f.result() for f in futures]
+        finally:
+            wait(futures)  # even after an error: no shard may still be running on its replica
 
 
 def replicas(layers, count: int, cache: list) -> list[list]:

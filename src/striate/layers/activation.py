@@ -3,6 +3,8 @@ for backward) and GELU (keeps its input x)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..functional import activation as F
 from ..functional import activation_extra as FX
 from .base import Layer
@@ -33,6 +35,13 @@ class ReLU(_Activation):
 
     _forward = staticmethod(F.relu)
     _backward = staticmethod(F.relu_backward)
+
+    def forward_in_place(self, x, training=False):
+        """forward, overwriting x. Sequential uses it on an array that only it holds
+        (the fresh output of a Conv2D or Dense): no new array, no page faults."""
+        x = self._check_input(x)
+        np.maximum(x, 0, out=x)
+        return self._keep(training, x, x)
 
 
 class Sigmoid(_Activation):
