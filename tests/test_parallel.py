@@ -1,11 +1,11 @@
-"""Batches split across threads give the same training as the batch run whole."""
+"""Batches split across threads or worker processes give the same training as the batch run whole."""
 
 import numpy as np
 import pytest
 
 import striate
 from striate import layers as L
-from striate import optim, parallel
+from striate import optim, parallel, processes
 
 
 @pytest.fixture
@@ -13,6 +13,15 @@ def threads():
     saved = parallel.get_threads()
     yield parallel.set_threads
     parallel.set_threads(saved)
+
+
+@pytest.fixture(params=["threads", "processes"])
+def backend(request):
+    """Shards on threads of this process, or in worker processes (striate.processes)."""
+    saved = processes._enabled
+    processes.set_enabled(request.param == "processes")
+    yield request.param
+    processes.set_enabled(saved)
 
 
 def small_net(seed, dtype=np.float64):
@@ -34,7 +43,7 @@ def test_shards_cover_the_batch_evenly(threads):
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
-def test_sharded_steps_equal_whole_batch_steps(loss, threads, rng):
+def test_sharded_steps_equal_whole_batch_steps(loss, threads, backend, rng):
     if not parallel._blas_controllers():
         pytest.skip("threadpoolctl found no BLAS library to keep single-threaded")
     x = rng.standard_normal((70, 12, 12, 2))
@@ -55,7 +64,7 @@ def test_sharded_steps_equal_whole_batch_steps(loss, threads, rng):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
 
 
-def test_sharded_predict_and_evaluate_equal_whole(threads, rng):
+def test_sharded_predict_and_evaluate_equal_whole(threads, backend, rng):
     x = rng.standard_normal((100, 12, 12, 2))
     y = rng.integers(0, 10, 100)
     model = small_net(seed=4).compile("sgd", "cross_entropy", ["accuracy"])
@@ -85,7 +94,7 @@ def test_a_layer_can_opt_out_of_sharding(threads):
     assert model._shards(256, training=False) is not None or not parallel._blas_controllers()
 
 
-def test_replicas_follow_a_conversion_to_float64(threads, rng):
+def test_replicas_follow_a_conversion_to_float64(threads, backend, rng):
     threads(2)
     model = small_net(seed=3, dtype=np.float32)
     x = rng.standard_normal((64, 12, 12, 2))

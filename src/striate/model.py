@@ -10,7 +10,7 @@ import numpy as np
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optim as optim_mod
-from . import parallel
+from . import parallel, processes
 from .callbacks import Callback, History
 from .layers.activation import ReLU
 from .layers.base import Layer
@@ -177,6 +177,8 @@ class Sequential:
                 out = self.forward(x, training=True)
                 loss = self.loss.forward(out, y)
                 self.backward(self.loss.backward())
+        elif (done := processes.train(self, x, y, ranges)) is not None:
+            loss, out = done
         else:
             reps = parallel.replicas(self.layers, len(ranges), self._replicas)
             losses = [copy.copy(self.loss) for _ in ranges]
@@ -223,6 +225,8 @@ class Sequential:
         if ranges is None:
             with parallel.small_batch(len(x)):
                 return self.forward(x)
+        if (out := processes.predict(self, x, ranges)) is not None:
+            return out
         reps = parallel.replicas(self.layers, len(ranges), self._replicas)
         parts = parallel.run(lambda i: _forward(reps[i], x[ranges[i][0] : ranges[i][1]], False), len(ranges))
         return np.concatenate(parts)

@@ -1,0 +1,246 @@
+"""Shards in worker processes: the other cores without the interpreter lock.
+
+Threads (striate.parallel) share Python's interpreter lock. Every NumPy call takes it
+and most hand it back for their loop, and with two threads each handoff makes the other
+wait: LeNet-5 shards of 32 take 3.4 ms a step alone, 5.0 ms each side by side in two
+threads, 3.4 ms each in two processes. So a sharded batch runs its first shard here and
+the others in worker processes (one per extra core, started on first use and shared by
+every model)::
+
+    this process                             worker (python -m striate.process_main)
+    params, state ──copy──► arena ◄──views── the same model, rebuilt from its JSON
+    x, y of shard i ─copy─► arena ─────────► forward, loss, backward
+    layer.grads ◄── Σ weighted ── arena ◄─── its grads, output and loss
+
+Nothing but JSON and raw arrays crosses (see arena.py). A model whose layers or loss
+the registry cannot describe, or a worker that fails, falls back to threads.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+
+from . import arena as A
+from . import parallel
+
+_enabled = os.environ.get("STRIATE_PROCESSES", "1") != "0"
+_workers: list[Worker] = []
+_lock = threading.Lock()
+
+
+def set_enabled(flag: bool) -> None:
+    """Use worker processes for sharded batches (default), or threads only."""
+    global _enabled
+    _enabled = bool(flag)
+
+
+class WorkerError(RuntimeError):
+    """A worker process failed or exited; the batch is redone with threads."""
+
+
+class Worker:
+    def __init__(self):
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "STRIATE_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([package_parent, *sys.path])}
+        self.proc = subprocess.Popen([sys.executable, "-m", "striate.process_main"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env)
+        self.mem, self.key, self.layout = None, None, None
+
+    def ask(self, message: dict) -> dict:
+        self.post(message)
+        return self.answer()
+
+    def post(self, message: dict) -> None:
+        try:
+            A.send(self.proc.stdin, message)
+        except OSError as e:
+            raise WorkerError(f"striate worker process {self.proc.pid} is gone ({e})") from e
+
+    def answer(self) -> dict:
+        reply = A.receive(self.proc.stdout)
+        if reply is None:
+            raise WorkerError(f"striate worker process {self.proc.pid} exited with code {self.proc.poll()}")
+        if "error" in reply:
+            raise WorkerError(f"striate worker process {self.proc.pid}: {reply['error']}")
+        return reply
+
+    def prepare(self, model, data_specs) -> list[int]:
+        """Make the worker hold `model` in an arena with room for data_specs; their offsets."""
+        tensors = [(i, k, a) for i, layer in enumerate(model.layers) for k, a in {**layer.params, **layer.state}.items()]
+        grads = [(i, k, layer.params[k]) for i, layer in enumerate(model.layers) for k in layer.params]
+        specs = [(a.shape, a.dtype) for *_, a in tensors] + [(a.shape, a.dtype) for *_, a in grads] + data_specs
+        offsets, size = A.layout(specs)
+        key = (id(model), model_key(model))
+        if self.mem is None or size > self.mem.size:
+            self._map(max(size, int(1.5 * self.mem.size) if self.mem else size))
+            self.key = None
+        if self.key != key:
+            from .io import model_file, registry
+
+            t, g = offsets[: len(tensors)], offsets[len(tensors) : len(tensors) + len(grads)]
+            self.ask({"op": "model", "model": model_file.describe(model),
+                      "dtypes": [layer.dtype.str for layer in model.layers],
+                      "loss": registry.describe(model.loss, registry.LOSSES, "loss") if model.loss else None,
+                      "tensors": [[i, k, o, list(a.shape), a.dtype.str] for (i, k, a), o in zip(tensors, t)],
+                      "grads": [[i, k, o, list(a.shape), a.dtype.str] for (i, k, a), o in zip(grads, g)]})
+            self.key = key
+        for (_, _, a), o in zip(tensors, offsets):
+            np.copyto(self.mem.view(o, a.shape, a.dtype), a)
+        self.layout = (grads, offsets[len(tensors) : len(tensors) + len(grads)])
+        return offsets[len(tensors) + len(grads) :]
+
+    def _map(self, size: int) -> None:
+        mem = A.Arena(size)
+        try:
+            self.ask({"op": "map", "path": mem.path, "size": size})
+        finally:
+            mem.unlink()
+        if self.mem is not None:
+            self.mem.close()
+        self.mem = mem
+
+    def grads(self):
+        """(layer index, key, the worker's gradient) after a train step."""
+        return [(i, k, self.mem.view(o, a.shape, a.dtype)) for (i, k, a), o in zip(*self.layout)]
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+
+
+def model_key(model) -> tuple:
+    """What the worker's copy depends on: the layers, their shapes and types, and the loss."""
+    return (tuple((id(layer), layer.input_shape, str(layer.dtype)) for layer in model.layers),
+            type(model.loss).__name__, tuple(sorted(model.loss.get_config().items())) if model.loss else ())
+
+
+def workers(count: int) -> list[Worker] | None:
+    """`count` running workers, or None where processes are off or cannot be used."""
+    if not _enabled or count < 1:
+        return None
+    try:
+        while len(_workers) < count:
+            _workers.append(Worker())
+    except OSError:
+        set_enabled(False)
+        return None
+    return _workers[:count]
+
+
+def describable(model) -> bool:
+    from .io import model_file, registry
+
+    cached = getattr(model, "_describable", None)
+    if cached is not None and cached[0] == model_key(model):
+        return cached[1]
+    try:
+        model_file.describe(model)
+        if model.loss is not None:
+            registry.describe(model.loss, registry.LOSSES, "loss")
+        ok = True
+    except ValueError:
+        ok = False
+    model._describable = (model_key(model), ok)
+    return ok
+
+
+@atexit.register
+def shutdown() -> None:
+    while _workers:
+        _workers.pop().close()
+
+
+def _usable(model, count: int) -> list[Worker] | None:
+    if not _enabled or None in model.output_shape or not describable(model):
+        return None
+    return workers(count)
+
+
+def _post(model, w: Worker, op: str, xs, ys=None) -> tuple:
+    """Copy a shard into w's arena and start op there; returns where its output will be."""
+    out = ((len(xs), *model.output_shape), model.layers[-1].dtype)
+    specs = [(xs.shape, xs.dtype), out] + ([(ys.shape, ys.dtype)] if ys is not None else [])
+    ox, oo, *oy = w.prepare(model, specs)
+    np.copyto(w.mem.view(ox, xs.shape, xs.dtype), xs)
+    message = {"op": op, "x": [ox, list(xs.shape), xs.dtype.str], "out": oo}
+    if ys is not None:
+        np.copyto(w.mem.view(oy[0], ys.shape, ys.dtype), ys)
+        message["y"] = [oy[0], list(ys.shape), ys.dtype.str]
+    w.post(message)
+    return (oo, *out)
+
+
+def _guarded(run):
+    """run() under the lock; None (and threads from now on) if a worker fails."""
+    with _lock:
+        try:
+            return run()
+        except WorkerError as e:
+            import warnings
+
+            warnings.warn(f"{e}; striate uses threads from now on", RuntimeWarning, stacklevel=3)
+            set_enabled(False)
+            shutdown()
+            return None
+
+
+def train(model, x, y, ranges):
+    """Forward, loss and backward of a sharded batch, shard 0 here and the rest in workers.
+
+    Fills the layers' grads (the shards' gradients weighted by their share of the batch)
+    and returns (loss, output); None when workers cannot be used (the caller uses threads).
+    """
+    from .model import _backward, _forward
+
+    ws = _usable(model, len(ranges) - 1)
+    if ws is None:
+        return None
+    y = np.asarray(y)
+
+    def run():
+        outs = [_post(model, w, "train", x[s:e], y[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
+        s, e = ranges[0]
+        with parallel.one_blas_thread():
+            out0 = _forward(model.layers, x[s:e], True)
+            loss = model.loss.forward(out0, y[s:e])
+            _backward(model.layers, model.loss.backward())
+        weights = [(e - s) / len(x) for s, e in ranges]
+        loss *= weights[0]
+        for layer in model.layers:
+            for key in layer.params:
+                layer.grads[key] = layer.grads[key] * weights[0]
+        for w, wt in zip(ws, weights[1:]):
+            loss += wt * w.answer()["loss"]
+            for i, key, g in w.grads():
+                model.layers[i].grads[key] += wt * g
+        return loss, np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])
+    return _guarded(run)
+
+
+def predict(model, x, ranges):
+    """forward(x) for inference, shard 0 here and the rest in workers; None as in train."""
+    from .model import _forward
+
+    ws = _usable(model, len(ranges) - 1)
+    if ws is None:
+        return None
+
+    def run():
+        outs = [_post(model, w, "predict", x[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
+        s, e = ranges[0]
+        with parallel.one_blas_thread():
+            out0 = _forward(model.layers, x[s:e], False)
+        for w in ws:
+            w.answer()
+        return np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])
+    return _guarded(run)

@@ -1,0 +1,100 @@
+"""Shards in worker processes: the work really leaves this process, and failures lose nothing."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+import striate
+from striate import arena, layers as L, optim, parallel, processes
+
+
+@pytest.fixture
+def two_cores():
+    if not parallel._blas_controllers():
+        pytest.skip("threadpoolctl found no BLAS library to keep single-threaded: batches run whole")
+    saved = parallel.get_threads(), processes._enabled
+    parallel.set_threads(2)
+    processes.set_enabled(True)
+    yield
+    parallel.set_threads(saved[0])
+    processes.set_enabled(saved[1])
+
+
+def net(seed=0, extra=()):
+    model = striate.Sequential([L.Conv2D(4, 3, padding="same"), L.ReLU(), *extra, L.MaxPool2D(2), L.Flatten(),
+                                L.Dense(5)], input_shape=(8, 8, 1), seed=seed, dtype=np.float64)
+    return model.compile(optim.SGD(0.1, momentum=0.9), "cross_entropy")
+
+
+def steps(model, x, y, n=3):
+    return [model.train_step(x, y)[0] for _ in range(n)], [p.copy() for p in model.get_weights()]
+
+
+def test_the_second_shard_runs_in_a_worker_and_trains_as_the_whole_batch(two_cores, rng):
+    x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
+    sharded = steps(net(), x, y)
+    workers = processes.workers(1)
+    assert workers and workers[0].proc.poll() is None and workers[0].proc.pid != os.getpid()
+    assert workers[0].key is not None  # it holds the model: the shard was computed there
+    parallel.set_threads(1)
+    whole = steps(net(), x, y)
+    np.testing.assert_allclose(sharded[0], whole[0], rtol=1e-12)
+    for a, b in zip(sharded[1], whole[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_a_layer_the_registry_cannot_describe_uses_threads(two_cores, rng):
+    class Mine(L.ReLU):  # not in the registry: a worker could not rebuild it
+        pass
+
+    model = net(extra=[Mine()])
+    assert not processes.describable(model)
+    x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sharded = steps(model, x, y)
+    parallel.set_threads(1)
+    whole = steps(net(extra=[Mine()]), x, y)
+    np.testing.assert_allclose(sharded[0], whole[0], rtol=1e-12)
+
+
+def test_a_worker_that_dies_costs_a_warning_not_the_step(two_cores, rng):
+    x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
+    model = net()
+    model.train_step(x, y)
+    worker = processes.workers(1)[0]
+    worker.proc.kill()
+    worker.proc.wait()
+    with pytest.warns(RuntimeWarning, match="gone|exited"):
+        loss, _ = model.train_step(x, y)
+    assert not processes._enabled and processes._workers == []
+    reference = net()
+    parallel.set_threads(1)
+    reference.train_step(x, y)
+    expected, _ = reference.train_step(x, y)
+    assert loss == pytest.approx(expected, rel=1e-12)
+
+
+def test_worker_errors_are_reported_with_their_message(two_cores):
+    worker = processes.workers(1)[0]
+    with pytest.raises(processes.WorkerError, match="unknown op|before a model"):
+        worker.ask({"op": "nonsense", "x": [0, [1], "<f8"], "out": 0})
+
+
+def test_no_shared_memory_file_is_left_behind(two_cores, rng):
+    before = {f for f in os.listdir(arena.shared_dir()) if f.startswith("striate-")}
+    model = net()
+    model.predict(rng.standard_normal((300, 8, 8, 1)), batch_size=300)
+    after = {f for f in os.listdir(arena.shared_dir()) if f.startswith("striate-")}
+    assert after <= before
+
+
+def test_messages_are_length_prefixed_json(tmp_path):
+    path = tmp_path / "pipe"
+    with open(path, "wb") as f:
+        arena.send(f, {"op": "train", "x": [0, [2, 3], "<f4"]})
+    with open(path, "rb") as f:
+        assert arena.receive(f) == {"op": "train", "x": [0, [2, 3], "<f4"]}
+        assert arena.receive(f) is None  # closed: the worker's cue to exit
