@@ -19,6 +19,7 @@ the registry cannot describe, or a worker that fails, falls back to threads.
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from . import parallel
 _enabled = os.environ.get("STRIATE_PROCESSES", "1") != "0"
 _workers: list[Worker] = []
 _lock = threading.Lock()
+_serials = itertools.count()
 
 
 def set_enabled(flag: bool) -> None:
@@ -51,7 +53,7 @@ class Worker:
                "STRIATE_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([package_parent, *sys.path])}
         self.proc = subprocess.Popen([sys.executable, "-m", "striate.process_main"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env)
-        self.mem, self.key, self.layout = None, None, None
+        self.mem, self.key, self.plan = None, None, None
 
     def ask(self, message: dict) -> dict:
         self.post(message)
@@ -73,28 +75,26 @@ class Worker:
 
     def prepare(self, model, data_specs) -> list[int]:
         """Make the worker hold `model` in an arena with room for data_specs; their offsets."""
-        tensors = [(i, k, a) for i, layer in enumerate(model.layers) for k, a in {**layer.params, **layer.state}.items()]
-        grads = [(i, k, layer.params[k]) for i, layer in enumerate(model.layers) for k in layer.params]
-        specs = [(a.shape, a.dtype) for *_, a in tensors] + [(a.shape, a.dtype) for *_, a in grads] + data_specs
-        offsets, size = A.layout(specs)
-        key = (id(model), model_key(model))
+        key = (_serial(model), model_key(model))
+        plan_key = (key, tuple((tuple(shape), np.dtype(dtype)) for shape, dtype in data_specs))
+        if self.plan is None or self.plan[0] != plan_key:
+            self.plan = (plan_key, *plan(model, data_specs))
+        _, tensors, grads, data, size = self.plan
         if self.mem is None or size > self.mem.size:
             self._map(max(size, int(1.5 * self.mem.size) if self.mem else size))
             self.key = None
         if self.key != key:
             from .io import model_file, registry
 
-            t, g = offsets[: len(tensors)], offsets[len(tensors) : len(tensors) + len(grads)]
             self.ask({"op": "model", "model": model_file.describe(model),
                       "dtypes": [layer.dtype.str for layer in model.layers],
                       "loss": registry.describe(model.loss, registry.LOSSES, "loss") if model.loss else None,
-                      "tensors": [[i, k, o, list(a.shape), a.dtype.str] for (i, k, a), o in zip(tensors, t)],
-                      "grads": [[i, k, o, list(a.shape), a.dtype.str] for (i, k, a), o in zip(grads, g)]})
+                      "tensors": tensors, "grads": grads})
             self.key = key
-        for (_, _, a), o in zip(tensors, offsets):
-            np.copyto(self.mem.view(o, a.shape, a.dtype), a)
-        self.layout = (grads, offsets[len(tensors) : len(tensors) + len(grads)])
-        return offsets[len(tensors) + len(grads) :]
+        for i, k, offset, shape, dtype in tensors:  # the values as they are now
+            layer = model.layers[i]
+            np.copyto(self.mem.view(offset, shape, dtype), layer.params[k] if k in layer.params else layer.state[k])
+        return data
 
     def _map(self, size: int) -> None:
         mem = A.Arena(size)
@@ -108,7 +108,7 @@ class Worker:
 
     def grads(self):
         """(layer index, key, the worker's gradient) after a train step."""
-        return [(i, k, self.mem.view(o, a.shape, a.dtype)) for (i, k, a), o in zip(*self.layout)]
+        return [(i, k, self.mem.view(offset, shape, dtype)) for i, k, offset, shape, dtype in self.plan[2]]
 
     def close(self) -> None:
         try:
@@ -118,10 +118,31 @@ class Worker:
             self.proc.kill()
 
 
+def plan(model, data_specs):
+    """Where everything goes in a worker's arena: [layer, key, offset, shape, dtype] of each
+    param and state array, of each gradient; the offsets of data_specs; the total size."""
+    tensors = [(i, k, a) for i, layer in enumerate(model.layers) for k, a in {**layer.params, **layer.state}.items()]
+    grads = [(i, k, layer.params[k]) for i, layer in enumerate(model.layers) for k in layer.params]
+    offsets, size = A.layout([(a.shape, a.dtype) for *_, a in tensors + grads] + list(data_specs))
+    rows = [[i, k, o, list(a.shape), a.dtype.str] for (i, k, a), o in zip(tensors + grads, offsets)]
+    return rows[: len(tensors)], rows[len(tensors) :], offsets[len(rows) :], size
+
+
 def model_key(model) -> tuple:
-    """What the worker's copy depends on: the layers, their shapes and types, and the loss."""
-    return (tuple((id(layer), layer.input_shape, str(layer.dtype)) for layer in model.layers),
-            type(model.loss).__name__, tuple(sorted(model.loss.get_config().items())) if model.loss else ())
+    """What the worker's copy depends on: the layers, their shapes and types, and the loss.
+
+    Layers are told apart by a serial number given on first use, not by id(), which a
+    new object may reuse once the old one is gone.
+    """
+    return (tuple((_serial(layer), type(layer), layer.input_shape, layer.dtype) for layer in model.layers),
+            type(model.loss), tuple(sorted(model.loss.get_config().items())) if model.loss else ())
+
+
+def _serial(obj) -> int:
+    serial = obj.__dict__.get("_process_serial")
+    if serial is None:
+        serial = obj.__dict__["_process_serial"] = next(_serials)
+    return serial
 
 
 def workers(count: int) -> list[Worker] | None:
