@@ -106,7 +106,7 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
         else:
             cols = im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups, workspace)
         if groups == 1:
-            dot(cols[0].T, dy_g[0, s * ho * wo : e * ho * wo], out=part[0])
+            kernel_grad(cols[0].T, dy_g[0, s * ho * wo : e * ho * wo], e - s, part[0])
         else:
             np.matmul(cols.transpose(0, 2, 1), dy_g[:, s * ho * wo : e * ho * wo], out=part)
         dkernel += part
@@ -120,6 +120,22 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
     else:
         dx = conv2d_input_grad_taps(dy_g, kernel, x_shape, stride, padding, dilation, workspace)
     return dx, dkernel, dbias
+
+
+def kernel_grad(cols_t, dy2d, images: int, out) -> None:
+    """out (K, F) = cols_t (K, M) @ dy2d (M, F), M = images · Ho·Wo.
+
+    When cols_t is a contiguous tap-major buffer (a single-channel layer, see im2col) and
+    the result is small, the product is done image by image as one batched product and
+    summed: BLAS is slow on one very long, very thin product (26 GFLOP/s for K = 25,
+    F = 6, M = 25,088) and 2–3× faster on the same work cut into per-image pieces.
+    """
+    k, f = out.shape
+    if images > 1 and cols_t.flags.c_contiguous and k * f <= 4096:
+        per_image = cols_t.reshape(k, images, -1).transpose(1, 0, 2)  # (images, K, Ho·Wo)
+        np.sum(np.matmul(per_image, dy2d.reshape(images, -1, f)), axis=0, out=out)
+    else:
+        dot(cols_t, dy2d, out=out)
 
 
 def flipped_kernel(kernel: np.ndarray, groups: int) -> np.ndarray:
