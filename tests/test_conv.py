@@ -18,6 +18,8 @@ CONFIGS = [
     (3, 3, (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 3),  # depthwise
     (1, 5, (5, 5), (1, 1), ((2, 2), (2, 2)), (1, 1), 1),  # LeNet's first layer
     (5, 2, (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),  # 1×1
+    (6, 16, (5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),  # LeNet's second: dx by shift and accumulate
+    (2, 5, (3, 2), (1, 1), ((2, 0), (1, 3)), (2, 1), 1),  # the same, dilated, padded unevenly
 ]
 
 
@@ -134,8 +136,10 @@ def test_random_configurations_against_naive_loops(seed):
 
 @pytest.mark.parametrize("cfg", [c for c in CONFIGS if c[3] == (1, 1)])
 def test_both_input_gradient_methods_agree(cfg, rng):
-    """Stride 1 may take dx as a full convolution or tap by tap; both must be exact."""
+    """Stride 1 may take dx as a full convolution, tap by tap, or (ungrouped) by shift
+    and accumulate; all must be exact."""
     from striate.functional import conv as F
+    from striate.functional.conv_shift import conv2d_input_grad_shift
 
     layer, x = make(cfg, rng)
     c, f, k, s, p, d, g = cfg
@@ -146,6 +150,8 @@ def test_both_input_gradient_methods_agree(cfg, rng):
     full = F.conv2d_input_grad_full(dy, kernel, x.shape, p, d, g)
     taps = F.conv2d_input_grad_taps(dy_g, kernel, x.shape, s, p, d)
     np.testing.assert_allclose(full, taps, rtol=1e-10, atol=1e-12)
+    if g == 1:
+        np.testing.assert_allclose(conv2d_input_grad_shift(dy, kernel, x.shape, p, d), taps, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)

@@ -10,7 +10,8 @@ with C = groups·Cg input channels and F = groups·Fg filters, a few images at a
 Backward is the same products transposed::
 
     dkernel[g] = Σ_chunks cols[g]ᵀ @ dy[g]       dbias = Σ dy
-    dx (stride 1): a convolution of dy with the kernel rotated 180°, no scatter
+    dx (stride 1): a convolution of dy with the kernel rotated 180°, no scatter; or, with
+                   many more filters than channels, shift and accumulate (conv_shift.py)
     dx (stride > 1): for each kernel tap, dy @ kernel[tap]ᵀ added back where the tap read
 
 Only the padded input xp is kept for backward (patches are gathered again, chunk by
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .conv_shift import conv2d_input_grad_shift
 from .gemm import dot
 from .im2col import chunks, im2col, output_hw, pad_nhwc, tap
 from .shapes import Pair, Padding
@@ -52,7 +54,7 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
         cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace)
         out = y[s * ho * wo : e * ho * wo]
         if groups == 1:
-            dot(cols[0], gk[0], out=out)
+            patches_product(cols[0], gk[0], e - s, out)
         else:
             out.reshape(-1, groups, f // groups)[...] = np.matmul(cols, gk).transpose(1, 0, 2)
         if bias is not None:
@@ -117,21 +119,37 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
     c, h, w = x_shape[3], x_shape[1], x_shape[2]
     if stride == (1, 1) and f * n * h * w <= 2 * c * m:
         dx = conv2d_input_grad_full(dy, kernel, x_shape, padding, dilation, groups, workspace)
+    elif stride == (1, 1) and groups == 1:  # many filters for few channels (LeNet-5's second layer)
+        dx = conv2d_input_grad_shift(dy, kernel, x_shape, padding, dilation, workspace)
     else:
         dx = conv2d_input_grad_taps(dy_g, kernel, x_shape, stride, padding, dilation, workspace)
     return dx, dkernel, dbias
 
 
-def kernel_grad(cols_t, dy2d, images: int, out) -> None:
-    """out (K, F) = cols_t (K, M) @ dy2d (M, F), M = images · Ho·Wo.
+SMALL_KERNEL = 4096  # K·F at or below which a layer's products go image by image
 
-    When cols_t is a contiguous tap-major buffer (a single-channel layer, see im2col) and
-    the result is small, the product is done image by image as one batched product and
-    summed: BLAS is slow on one very long, very thin product (26 GFLOP/s for K = 25,
-    F = 6, M = 25,088) and 2–3× faster on the same work cut into per-image pieces.
+
+def patches_product(cols, kernel, images: int, out) -> None:
+    """out (M, F) = cols (M, K) @ kernel (K, F), M = images · Ho·Wo.
+
+    For a small kernel matrix (K·F ≤ SMALL_KERNEL: the first layers, LeNet-5's) the
+    product is done image by image, as one batched product: BLAS is slow on one very
+    long, very thin product (26 GFLOP/s for K = 25, F = 6, M = 25,088) and 1.2–2.6×
+    faster on the same work in per-image pieces. Larger kernels gain nothing from it.
     """
+    m, k = cols.shape
+    f = kernel.shape[1]
+    if images > 1 and k * f <= SMALL_KERNEL:
+        np.matmul(cols.reshape(images, m // images, k), kernel, out=out.reshape(images, m // images, f))
+    else:
+        dot(cols, kernel, out=out)
+
+
+def kernel_grad(cols_t, dy2d, images: int, out) -> None:
+    """out (K, F) = cols_t (K, M) @ dy2d (M, F), M = images · Ho·Wo; per image, then
+    summed, for a small kernel matrix (see patches_product)."""
     k, f = out.shape
-    if images > 1 and cols_t.flags.c_contiguous and k * f <= 4096:
+    if images > 1 and k * f <= SMALL_KERNEL:
         per_image = cols_t.reshape(k, images, -1).transpose(1, 0, 2)  # (images, K, Ho·Wo)
         np.sum(np.matmul(per_image, dy2d.reshape(images, -1, f)), axis=0, out=out)
     else:
