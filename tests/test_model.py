@@ -234,3 +234,12 @@ def test_predict_in_pieces_equals_one_forward(rng, monkeypatch):
     assert model._piece() == 20 * striate.parallel.get_threads()
     np.testing.assert_allclose(model.predict(x, batch_size=101), whole, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.predict(x[:7], batch_size=7), whole[:7], rtol=1e-5, atol=1e-6)
+
+
+def test_predict_never_hands_back_a_view_of_the_input():
+    """A model that only reshapes returns its input's memory; predict must copy it."""
+    model = striate.Sequential([L.Flatten()], input_shape=(2, 2, 1))
+    x = np.ones((3, 2, 2, 1), np.float32)
+    y = model.predict(x)
+    y[...] = 5
+    assert np.all(x == 1)

@@ -343,6 +343,9 @@ class Sequential:
         self._ensure_built(x)
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
+        if 0 < len(x) <= batch_size:  # one batch: its output is new, unless a view of x itself
+            out = self._infer(x)
+            return out.copy() if np.may_share_memory(out, x) else out
         out = None
         for start in range(0, len(x), batch_size):
             yb = self._infer(x[start : start + batch_size])

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -104,7 +104,10 @@ def small_batch(n: int):
     166 + 26 images: 2,200 against 3,800 images/s). A single image is left alone: the
     switch costs it more (7 µs of LeNet-5's 65) than the spinning costs anyone.
     """
-    return one_blas_thread(_threads > 1 and 1 < n < 2 * MIN_SHARD)
+    return one_blas_thread() if _threads > 1 and 1 < n < 2 * MIN_SHARD else _AS_IS
+
+
+_AS_IS = nullcontext()
 
 
 def run(work, count: int) -> list:

@@ -6,8 +6,9 @@ Reads messages on stdin and answers each on stdout (framing in arena.py)::
     {"op": "model", "model": arch, "loss": entry,  build the model; its params and
      "tensors": [[i, key, offset, shape], ...],    state are views of the arena      → {}
      "grads": [[i, key, offset, shape], ...]}
-    {"op": "train", "x": [offset, shape, dtype],   forward, loss, backward; grads
-     "y": [offset, shape, dtype], "out": offset}   and output into the arena         → {"loss": v}
+    {"op": "train", "x": [offset, shape, dtype],   forward, loss, backward of the loss
+     "y": [offset, shape, dtype], "out": offset,   times weight; grads and output
+     "weight": w}                                  into the arena                    → {"loss": v}
     {"op": "predict", "x": [...], "out": offset}   forward; output into the arena    → {}
 
 A failure answers {"error": "..."} and the worker carries on; it exits when stdin closes.
@@ -45,7 +46,7 @@ class Worker:
         elif op == "train":
             out = _forward(self.model.layers, x, True)
             value = self.loss.forward(out, self.mem.view(*msg["y"]))
-            _backward(self.model.layers, self.loss.backward())
+            _backward(self.model.layers, self.loss.backward() * msg.get("weight", 1.0))
             for (i, key), view in self.grads:
                 np.copyto(view, self.model.layers[i].grads[key])
         else:

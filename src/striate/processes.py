@@ -187,7 +187,7 @@ def _usable(model, count: int) -> list[Worker] | None:
     return workers(count)
 
 
-def _post(model, w: Worker, op: str, xs, ys=None) -> tuple:
+def _post(model, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
     """Copy a shard into w's arena and start op there; returns where its output will be."""
     out = ((len(xs), *model.output_shape), model.layers[-1].dtype)
     specs = [(xs.shape, xs.dtype), out] + ([(ys.shape, ys.dtype)] if ys is not None else [])
@@ -197,6 +197,7 @@ def _post(model, w: Worker, op: str, xs, ys=None) -> tuple:
     if ys is not None:
         np.copyto(w.mem.view(oy[0], ys.shape, ys.dtype), ys)
         message["y"] = [oy[0], list(ys.shape), ys.dtype.str]
+        message["weight"] = weight
     w.post(message)
     return (oo, *out)
 
@@ -229,21 +230,20 @@ def train(model, x, y, ranges):
     y = np.asarray(y)
 
     def run():
-        outs = [_post(model, w, "train", x[s:e], y[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
+        # each shard back-propagates its loss gradient times its share of the batch, so
+        # that the shards' gradients simply add up to the whole batch's
+        weights = [(e - s) / len(x) for s, e in ranges]
+        outs = [_post(model, w, "train", x[s:e], y[s:e], weight)
+                for w, (s, e), weight in zip(ws, ranges[1:], weights[1:])]
         s, e = ranges[0]
         with parallel.one_blas_thread():
             out0 = _forward(model.layers, x[s:e], True)
-            loss = model.loss.forward(out0, y[s:e])
-            _backward(model.layers, model.loss.backward())
-        weights = [(e - s) / len(x) for s, e in ranges]
-        loss *= weights[0]
-        for layer in model.layers:
-            for key in layer.params:
-                layer.grads[key] = layer.grads[key] * weights[0]
-        for w, wt in zip(ws, weights[1:]):
-            loss += wt * w.answer()["loss"]
+            loss = weights[0] * model.loss.forward(out0, y[s:e])
+            _backward(model.layers, model.loss.backward() * weights[0])
+        for w, weight in zip(ws, weights[1:]):
+            loss += weight * w.answer()["loss"]
             for i, key, g in w.grads():
-                model.layers[i].grads[key] += wt * g
+                model.layers[i].grads[key] += g
         return loss, np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])
     return _guarded(run)
 

@@ -48,16 +48,20 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
     ho, wo = output_hw(x.shape, kernel.shape, stride, padding, dilation)
     xp = pad_nhwc(x, padding, 0.0, workspace)
     y = np.empty((n * ho * wo, f), dtype=x.dtype)
-    gk = kernel.reshape(1, -1, f) if groups == 1 else grouped_kernel(kernel, groups)
+    ones = groups == 1 and bias is not None  # the bias rides along in the product (see im2col)
+    if ones:
+        gk = np.concatenate([kernel.reshape(-1, f), bias.reshape(1, f).astype(kernel.dtype, copy=False)])[None]
+    else:
+        gk = kernel.reshape(1, -1, f) if groups == 1 else grouped_kernel(kernel, groups)
     parts = chunks(n, ho * wo * kh * kw * cg * groups * x.itemsize)
     for s, e in parts:
-        cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace)
+        cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace, ones)
         out = y[s * ho * wo : e * ho * wo]
         if groups == 1:
             patches_product(cols[0], gk[0], e - s, out)
         else:
             out.reshape(-1, groups, f // groups)[...] = np.matmul(cols, gk).transpose(1, 0, 2)
-        if bias is not None:
+        if bias is not None and not ones:
             add_bias(out, bias)
     if workspace is not None:  # a whole batch in one chunk: backward can reuse its patches
         workspace["patches"] = (xp, cols) if len(parts) == 1 else None
@@ -98,22 +102,26 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
     n, ho, wo, f = dy.shape
     kh, kw, cg, _ = kernel.shape
     m = n * ho * wo
+    k = kh * kw * cg
     dy_g = dy.reshape(m, groups, f // groups).transpose(1, 0, 2)  # (G, M, Fg)
-    dkernel = np.zeros((groups, kh * kw * cg, f // groups), dtype=dy.dtype)
-    part = np.empty_like(dkernel)
     kept = workspace.get("patches") if workspace is not None else None
-    for s, e in chunks(n, ho * wo * kh * kw * cg * groups * dy.itemsize):
-        if kept is not None and kept[0] is xp and e - s == n:
-            cols = kept[1]  # still in the buffer from the forward pass
-        else:
-            cols = im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups, workspace)
+    parts = chunks(n, ho * wo * k * groups * dy.itemsize)
+    if kept is not None and kept[0] is xp and len(parts) == 1:
+        ones = kept[1].shape[2] == k + 1  # still in the buffer from the forward pass
+    else:
+        kept, ones = None, groups == 1  # gathered again, with the ones column: dbias comes free
+    dkernel = np.zeros((groups, k + ones, f // groups), dtype=dy.dtype)
+    part = np.empty_like(dkernel)
+    for s, e in parts:
+        cols = kept[1] if kept is not None else im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups,
+                                                       workspace, ones)
         if groups == 1:
             kernel_grad(cols[0].T, dy_g[0, s * ho * wo : e * ho * wo], e - s, part[0])
         else:
             np.matmul(cols.transpose(0, 2, 1), dy_g[:, s * ho * wo : e * ho * wo], out=part)
         dkernel += part
-    dkernel = dkernel.transpose(1, 0, 2).reshape(kh, kw, cg, f)
-    dbias = bias_grad(dy, workspace)
+    dbias = dkernel[0, k].copy() if ones else bias_grad(dy, workspace)  # Σ dy: the ones column's row
+    dkernel = dkernel[:, :k].transpose(1, 0, 2).reshape(kh, kw, cg, f)
     if not input_grad:
         return None, dkernel, dbias
     c, h, w = x_shape[3], x_shape[1], x_shape[2]

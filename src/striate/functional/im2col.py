@@ -71,29 +71,35 @@ def windows(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.
     return strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
 
 
-def im2col(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int, workspace=None):
+def im2col(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int, workspace=None,
+           ones: bool = False):
     """Gather patches: (n, Hp, Wp, C) → cols (G, n·Ho·Wo, kh·kw·Cg), columns ordered (kh, kw, Cg).
 
     One copy of the strided window view. A single input channel is the exception: there
     the patches are gathered tap-major into a (kh·kw, n·Ho·Wo) buffer, whose rows copy
     in long contiguous runs (several times faster), and cols is its transpose, a view.
+
+    ones (groups = 1 only): one more column, all ones, after the patch. A kernel with the
+    bias as its last row then adds the bias in the product, and the kernel gradient's
+    last row is Σ dy, the bias gradient: no separate pass over the output for either.
+    The column lives in the reused buffer, so it is written once, not on every call.
     """
     n, _, _, c = xp.shape
     (kh, kw), (ho, wo) = kernel, out_hw
-    m = n * ho * wo
+    m, k = n * ho * wo, kh * kw * c // groups
     if c == 1:
         # tap-major rows: row i·kw + j holds, for every output pixel, what tap (i, j) reads
         s0, s1, s2, _ = xp.strides
         (sh, sw), (dh, dw) = stride, dilation
         view = strided(xp, (kh, kw, n, ho, wo), (s1 * dh, s2 * dw, s0, s1 * sh, s2 * sw))
-        rows = buffer(workspace, "cols1", (kh * kw, m), xp.dtype)
-        np.copyto(rows.reshape(kh, kw, n, ho, wo), view)
-        return rows.reshape(1, kh * kw, m).transpose(0, 2, 1)
+        rows = buffer(workspace, "cols1", (k + ones, m), xp.dtype, fill=1 if ones else None)
+        np.copyto(rows[:k].reshape(kh, kw, n, ho, wo), view)
+        return rows.reshape(1, k + ones, m).transpose(0, 2, 1)
     cg = c // groups
     win = windows(xp, kernel, stride, dilation, out_hw)  # (n, Ho, Wo, kh, kw, C)
-    cols = buffer(workspace, "cols", (groups, m, kh * kw * cg), xp.dtype)
+    cols = buffer(workspace, "cols", (groups, m, k + ones), xp.dtype, fill=1 if ones else None)
     if groups == 1:
-        np.copyto(cols.reshape(n, ho, wo, kh, kw, c), win)
+        np.copyto(cols[0, :, :k].reshape(n, ho, wo, kh, kw, c), win)
     else:
         win = win.reshape(n, ho, wo, kh, kw, groups, cg).transpose(5, 0, 1, 2, 3, 4, 6)
         np.copyto(cols.reshape(groups, n, ho, wo, kh, kw, cg), win)
