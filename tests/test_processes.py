@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import striate
-from striate import arena, layers as L, optim, parallel, processes
+from striate import arena, optim, parallel, processes
+from striate import layers as L
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from .layers.dense import Dense
 from .position import Position
 from .progress import ProgressBar
 
-
 INFER_BYTES = 8 << 20  # largest activation of one inference piece, per thread
 
 
@@ -274,7 +273,9 @@ class Sequential:
         pos = Position(epoch=initial_epoch)
         saver = None
         if checkpoint is not None or resume not in (None, False):
-            from .io.checkpoint import Checkpointer  # io sits above model: imported only when used
+            from .io.checkpoint import (
+                Checkpointer,  # io sits above model: imported only when used
+            )
 
             saver = Checkpointer(self, cbs, checkpoint, checkpoint_every,
                                  {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})

@@ -26,7 +26,7 @@ import numpy as np
 from .conv_shift import conv2d_input_grad_shift
 from .gemm import dot
 from .im2col import chunks, im2col, output_hw, pad_nhwc, tap
-from .shapes import Pair, Padding
+from .shapes import Padding, Pair
 from .workspace import buffer
 
 

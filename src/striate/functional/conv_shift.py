@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .gemm import dot
-from .shapes import Pair, Padding
+from .shapes import Padding, Pair
 from .workspace import buffer
 
 
