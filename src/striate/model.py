@@ -166,9 +166,10 @@ class Sequential:
     def train_step(self, x, y):
         """Forward, loss, backward, one optimizer step. Returns (loss, predictions).
 
-        Large batches are split across threads (striate.parallel): each shard runs on
-        replicas of the layers, and the shards' gradients, weighted by their share of
-        the batch, are summed into the layers' grads before the step.
+        Large batches are split into shards (striate.parallel): the first runs here, the
+        others in worker processes (striate.processes) or, failing those, on threads with
+        replicas of the layers; the shards' gradients, weighted by their share of the
+        batch, are summed into the layers' grads before the step.
         """
         ranges = self._shards(len(x), training=True)
         if ranges is None:

@@ -15,6 +15,10 @@ is as reproducible as a sequential one. A layer whose output couples the samples
 batch (batch statistics, random masks) sets `shardable = False`, and then the model
 runs the batch whole.
 
+Where it can, a model hands its shards to worker processes instead (striate.processes),
+which do not share the interpreter lock; threads are what it falls back to. Both use the
+shard ranges decided here.
+
 BLAS threads are set through threadpoolctl; without it everything runs sequentially.
 `set_threads(1)` (or the environment variable STRIATE_NUM_THREADS=1) turns sharding off.
 """
