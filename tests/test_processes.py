@@ -99,3 +99,23 @@ def test_messages_are_length_prefixed_json(tmp_path):
     with open(path, "rb") as f:
         assert arena.receive(f) == {"op": "train", "x": [0, [2, 3], "<f4"]}
         assert arena.receive(f) is None  # closed: the worker's cue to exit
+
+
+def test_an_error_mid_step_leaves_no_answer_behind(two_cores, rng):
+    """A step that fails here after the worker got its shard must not leave the worker's
+    answer to be read as the next step's."""
+    x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
+    model = net()
+    model.train_step(x, y)
+    bad = y.copy()
+    bad[0] = 99  # an out-of-range label in the first shard, the one computed here
+    with pytest.raises(Exception):
+        model.train_step(x, bad)
+    after = steps(model, x, y, n=2)
+    reference = net()
+    parallel.set_threads(1)
+    reference.train_step(x, y)
+    expected = steps(reference, x, y, n=2)
+    np.testing.assert_allclose(after[0], expected[0], rtol=1e-12)
+    for a, b in zip(after[1], expected[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)

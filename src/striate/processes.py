@@ -203,7 +203,12 @@ def _post(model, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
 
 
 def _guarded(run):
-    """run() under the lock; None (and threads from now on) if a worker fails."""
+    """run() under the lock; None (and threads from now on) if a worker fails.
+
+    Any other exception (a bad label, Ctrl-C) may leave a worker's answer unread, and the
+    next question would get it: the workers are closed (new ones start on next use) and
+    the exception goes on up.
+    """
     with _lock:
         try:
             return run()
@@ -214,6 +219,9 @@ def _guarded(run):
             set_enabled(False)
             shutdown()
             return None
+        except BaseException:
+            shutdown()
+            raise
 
 
 def train(model, x, y, ranges):
@@ -227,7 +235,7 @@ def train(model, x, y, ranges):
     ws = _usable(model, len(ranges) - 1)
     if ws is None:
         return None
-    y = np.asarray(y)
+    x, y = np.asarray(x), np.asarray(y)
 
     def run():
         # each shard back-propagates its loss gradient times its share of the batch, so
@@ -255,6 +263,7 @@ def predict(model, x, ranges):
     ws = _usable(model, len(ranges) - 1)
     if ws is None:
         return None
+    x = np.asarray(x)
 
     def run():
         outs = [_post(model, w, "predict", x[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
