@@ -167,3 +167,13 @@ def test_results_do_not_depend_on_the_chunk_size(cfg, rng, monkeypatch):
         results.append((y, dx, layer.grads["kernel"], layer.grads["bias"]))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_with_a_kernel_of_another_dtype_returns_the_input_dtype(rng):
+    from striate.functional import conv as F
+
+    x = rng.standard_normal((2, 5, 5, 64)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 64, 64))  # float64: a product larger than the small-kernel path
+    y, _ = F.conv2d(x, kernel)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, F.conv2d(x.astype(np.float64), kernel)[0], rtol=1e-4, atol=1e-4)

@@ -119,3 +119,71 @@ def test_an_error_mid_step_leaves_no_answer_behind(two_cores, rng):
     np.testing.assert_allclose(after[0], expected[0], rtol=1e-12)
     for a, b in zip(after[1], expected[1]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_bad_data_in_the_workers_shard_raises_as_usual_and_keeps_workers_on(two_cores, rng):
+    x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
+    model = net()
+    model.train_step(x, y)
+    bad = y.copy()
+    bad[-1] = 99  # in the second shard: the worker's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "threads from now on"
+        with pytest.raises(Exception) as raised:
+            model.train_step(x, bad)
+    reference = net()
+    reference.train_step(x, y)
+    with pytest.raises(type(raised.value)):  # the same error the threads (or one batch) give
+        parallel.set_threads(1)
+        reference.train_step(x, bad)
+    parallel.set_threads(2)
+    assert processes._enabled
+    model.train_step(x, y)
+    assert processes._workers and processes._workers[0].key is not None
+
+
+def test_a_model_built_on_its_first_batch_trains_sharded(two_cores, rng):
+    model = striate.Sequential([L.Flatten(), L.Dense(3)])
+    model.compile("sgd", "cross_entropy")
+    model.train_step(rng.standard_normal((64, 4, 4, 1)), rng.integers(0, 3, 64))
+    assert model.evaluate(rng.standard_normal((64, 4, 4, 1)), rng.integers(0, 3, 64))["loss"] > 0
+
+
+def test_a_forked_child_uses_its_own_workers(two_cores, rng):
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    global _inherited
+    model = net()
+    x = rng.standard_normal((64, 8, 8, 1))
+    expected = model.predict(x, batch_size=64)  # the parent's worker now holds the model
+    _inherited = (model, x)  # reaches the children by fork, not by pickling
+    with multiprocessing.get_context("fork").Pool(4) as pool:  # four children at once
+        results = pool.map_async(_predict_inherited, range(16), chunksize=1).get(timeout=60)
+    for got in results:
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(model.predict(x, batch_size=64), expected, rtol=1e-12)
+
+
+def test_no_room_for_shared_memory_falls_back_to_threads(two_cores, rng, monkeypatch):
+    processes.shutdown()  # new workers, whose arenas are made below
+
+    def full(fd, offset, size):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full, raising=False)
+    monkeypatch.setattr(os, "ftruncate", full)
+    x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
+    with pytest.warns(RuntimeWarning, match="shared memory"):
+        loss = steps(net(), x, y)
+    parallel.set_threads(1)
+    np.testing.assert_allclose(loss[0], steps(net(), x, y)[0], rtol=1e-12)
+
+
+_inherited = None
+
+
+def _predict_inherited(_):
+    model, x = _inherited
+    return model.predict(x, batch_size=64)

@@ -24,14 +24,34 @@ def shared_dir() -> str:
     return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
 
 
+def _create(size: int) -> tuple[int, str]:
+    """A new file of `size` bytes, its blocks reserved now: a full /dev/shm (64 MB in many
+    containers) gives an error here, not a bus error when a page is first touched later.
+    Where /dev/shm has no room, the temporary directory is tried."""
+    dirs = dict.fromkeys([shared_dir(), tempfile.gettempdir()])
+    for i, where in enumerate(dirs):
+        fd, path = tempfile.mkstemp(prefix="striate-", dir=where)
+        try:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(fd, 0, size)
+            else:
+                os.ftruncate(fd, size)
+            return fd, path
+        except OSError:
+            os.close(fd)
+            os.unlink(path)
+            if i == len(dirs) - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 class Arena:
     """A shared, mapped file of `size` bytes; `path` names it until the other side has mapped it."""
 
     def __init__(self, size: int, path: str | None = None):
         self.size = size
         if path is None:
-            fd, path = tempfile.mkstemp(prefix="striate-", dir=shared_dir())
-            os.ftruncate(fd, size)
+            fd, path = _create(size)
         else:
             fd = os.open(path, os.O_RDWR)
         try:

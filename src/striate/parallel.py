@@ -26,6 +26,7 @@ BLAS threads are set through threadpoolctl; without it everything runs sequentia
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
 
@@ -85,18 +86,31 @@ def shards(n: int) -> list[tuple[int, int]] | None:
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0  # blocks inside one_blas_thread, over all threads
+_blas_saved: list[int] = []
+
+
 @contextmanager
-def one_blas_thread(active: bool = True):
-    """BLAS single-threaded inside the block (when active), restored after it."""
-    blas = _blas_controllers() if active else []
-    saved = [c.num_threads for c in blas]
-    for c in blas:
-        c.set_num_threads(1)
+def one_blas_thread():
+    """BLAS single-threaded inside the block; the setting before the first of any
+    overlapping blocks (from any thread) is restored when the last one ends."""
+    global _blas_users, _blas_saved
+    blas = _blas_controllers()
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_saved = [c.num_threads for c in blas]
+            for c in blas:
+                c.set_num_threads(1)
+        _blas_users += 1
     try:
         yield
     finally:
-        for c, n in zip(blas, saved):
-            c.set_num_threads(n)
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                for c, n in zip(blas, _blas_saved):
+                    c.set_num_threads(n)
 
 
 def small_batch(n: int):

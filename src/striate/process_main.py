@@ -16,6 +16,7 @@ A failure answers {"error": "..."} and the worker carries on; it exits when stdi
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import numpy as np
@@ -72,6 +73,7 @@ class Worker:
 
 
 def main() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes the pipe
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but answers may go down the message pipe
     worker = Worker()

@@ -43,7 +43,12 @@ def set_enabled(flag: bool) -> None:
 
 
 class WorkerError(RuntimeError):
-    """A worker process failed or exited; the batch is redone with threads."""
+    """A worker process exited, or its shared memory could not be had: threads from now on."""
+
+
+class WorkerRefused(WorkerError):
+    """A worker reported an error on its shard (bad data, say): the batch is redone on
+    threads, where the same error is raised with its own type, and workers stay on."""
 
 
 class Worker:
@@ -62,7 +67,7 @@ class Worker:
     def post(self, message: dict) -> None:
         try:
             A.send(self.proc.stdin, message)
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: the pipe was closed on this side
             raise WorkerError(f"striate worker process {self.proc.pid} is gone ({e})") from e
 
     def answer(self) -> dict:
@@ -70,7 +75,7 @@ class Worker:
         if reply is None:
             raise WorkerError(f"striate worker process {self.proc.pid} exited with code {self.proc.poll()}")
         if "error" in reply:
-            raise WorkerError(f"striate worker process {self.proc.pid}: {reply['error']}")
+            raise WorkerRefused(f"striate worker process {self.proc.pid}: {reply['error']}")
         return reply
 
     def prepare(self, model, data_specs) -> list[int]:
@@ -97,7 +102,10 @@ class Worker:
         return data
 
     def _map(self, size: int) -> None:
-        mem = A.Arena(size)
+        try:
+            mem = A.Arena(size)
+        except OSError as e:
+            raise WorkerError(f"no shared memory of {size:,} bytes for a worker ({e})") from e
         try:
             self.ask({"op": "map", "path": mem.path, "size": size})
         finally:
@@ -111,11 +119,16 @@ class Worker:
         return [(i, k, self.mem.view(offset, shape, dtype)) for i, k, offset, shape, dtype in self.plan[2]]
 
     def close(self) -> None:
+        """Close the pipe (the worker exits when it has read all), wait for it, free the arena."""
         try:
             self.proc.stdin.close()
             self.proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        if self.mem is not None:
+            self.mem.close()
 
 
 def plan(model, data_specs):
@@ -138,10 +151,11 @@ def model_key(model) -> tuple:
             type(model.loss), tuple(sorted(model.loss.get_config().items())) if model.loss else ())
 
 
-def _serial(obj) -> int:
+def _serial(obj) -> tuple:
+    """(process id, number): an object copied into another process counts as new there."""
     serial = obj.__dict__.get("_process_serial")
-    if serial is None:
-        serial = obj.__dict__["_process_serial"] = next(_serials)
+    if serial is None or serial[0] != os.getpid():
+        serial = obj.__dict__["_process_serial"] = (os.getpid(), next(_serials))
     return serial
 
 
@@ -181,8 +195,19 @@ def shutdown() -> None:
         _workers.pop().close()
 
 
+def _forget_after_fork() -> None:
+    """A forked child must not talk to its parent's workers: it starts its own."""
+    global _lock
+    _workers.clear()  # the pipes and arenas stay the parent's; nothing is closed here
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def _usable(model, count: int) -> list[Worker] | None:
-    if not _enabled or None in model.output_shape or not describable(model):
+    if not _enabled or not model.built or None in model.output_shape or not describable(model):
         return None
     return workers(count)
 
@@ -202,16 +227,23 @@ def _post(model, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
     return (oo, *out)
 
 
-def _guarded(run):
-    """run() under the lock; None (and threads from now on) if a worker fails.
+def _guarded(model, count: int, run):
+    """run(workers) under the lock, or None when the caller should use threads.
 
-    Any other exception (a bad label, Ctrl-C) may leave a worker's answer unread, and the
-    next question would get it: the workers are closed (new ones start on next use) and
-    the exception goes on up.
+    Any failure may leave a worker's answer unread, and the next question would get it,
+    so the workers are closed (new ones start on next use). A worker that refused its
+    shard leaves the batch to threads, which raise the error in its own type; a worker
+    that died, or shared memory that ran out, turns processes off with a warning.
     """
     with _lock:
+        ws = _usable(model, count)
+        if ws is None:
+            return None
         try:
-            return run()
+            return run(ws)
+        except WorkerRefused:
+            shutdown()
+            return None
         except WorkerError as e:
             import warnings
 
@@ -232,12 +264,9 @@ def train(model, x, y, ranges):
     """
     from .model import _backward, _forward
 
-    ws = _usable(model, len(ranges) - 1)
-    if ws is None:
-        return None
     x, y = np.asarray(x), np.asarray(y)
 
-    def run():
+    def run(ws):
         # each shard back-propagates its loss gradient times its share of the batch, so
         # that the shards' gradients simply add up to the whole batch's
         weights = [(e - s) / len(x) for s, e in ranges]
@@ -253,19 +282,16 @@ def train(model, x, y, ranges):
             for i, key, g in w.grads():
                 model.layers[i].grads[key] += g
         return loss, np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])
-    return _guarded(run)
+    return _guarded(model, len(ranges) - 1, run)
 
 
 def predict(model, x, ranges):
     """forward(x) for inference, shard 0 here and the rest in workers; None as in train."""
     from .model import _forward
 
-    ws = _usable(model, len(ranges) - 1)
-    if ws is None:
-        return None
     x = np.asarray(x)
 
-    def run():
+    def run(ws):
         outs = [_post(model, w, "predict", x[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
         s, e = ranges[0]
         with parallel.one_blas_thread():
@@ -273,4 +299,4 @@ def predict(model, x, ranges):
         for w in ws:
             w.answer()
         return np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])
-    return _guarded(run)
+    return _guarded(model, len(ranges) - 1, run)
