@@ -200,7 +200,7 @@ class Sequential:
 
     def _infer(self, x):
         """forward(x) for inference, a piece at a time (see _piece), each piece split
-        across threads when it is large."""
+        into shards (worker processes or threads) when it is large."""
         pieces = -(-len(x) // self._piece()) if len(x) >= 2 * parallel.MIN_SHARD else 1
         if pieces <= 1:
             return self._infer_piece(x)
@@ -274,9 +274,7 @@ class Sequential:
         pos = Position(epoch=initial_epoch)
         saver = None
         if checkpoint is not None or resume not in (None, False):
-            from .io.checkpoint import (
-                Checkpointer,  # io sits above model: imported only when used
-            )
+            from .io.checkpoint import Checkpointer  # io sits above model: imported only when used
 
             saver = Checkpointer(self, cbs, checkpoint, checkpoint_every,
                                  {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})

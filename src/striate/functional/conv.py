@@ -7,6 +7,8 @@ Forward, as one matrix product per group over gathered patches (see im2col.py)::
     y[g] = cols[g] @ kernel[g]     kernel[g] (kh·kw·Cg, Fg)
 
 with C = groups·Cg input channels and F = groups·Fg filters, a few images at a time.
+Ungrouped, cols carries one more column, all ones, and the kernel the bias as its last
+row, so the product adds the bias (and backward's product gives dbias with dkernel).
 Backward is the same products transposed::
 
     dkernel[g] = Σ_chunks cols[g]ᵀ @ dy[g]       dbias = Σ dy
