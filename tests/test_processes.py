@@ -51,7 +51,7 @@ def test_a_layer_the_registry_cannot_describe_uses_threads(two_cores, rng):
         pass
 
     model = net(extra=[Mine()])
-    assert not processes.describable(model)
+    assert not processes.describable(model, processes.model_key(model))
     x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

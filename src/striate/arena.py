@@ -28,21 +28,26 @@ def _create(size: int) -> tuple[int, str]:
     """A new file of `size` bytes, its blocks reserved now: a full /dev/shm (64 MB in many
     containers) gives an error here, not a bus error when a page is first touched later.
     Where /dev/shm has no room, the temporary directory is tried."""
-    dirs = dict.fromkeys([shared_dir(), tempfile.gettempdir()])
-    for i, where in enumerate(dirs):
-        fd, path = tempfile.mkstemp(prefix="striate-", dir=where)
-        try:
-            if hasattr(os, "posix_fallocate"):
-                os.posix_fallocate(fd, 0, size)
-            else:
-                os.ftruncate(fd, size)
-            return fd, path
-        except OSError:
-            os.close(fd)
-            os.unlink(path)
-            if i == len(dirs) - 1:
-                raise
-    raise AssertionError("unreachable")
+    try:
+        return _reserved(shared_dir(), size)
+    except OSError:
+        if shared_dir() == tempfile.gettempdir():
+            raise
+        return _reserved(tempfile.gettempdir(), size)
+
+
+def _reserved(where: str, size: int) -> tuple[int, str]:
+    fd, path = tempfile.mkstemp(prefix="striate-", dir=where)
+    try:
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(fd, 0, size)
+        else:
+            os.ftruncate(fd, size)
+    except OSError:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    return fd, path
 
 
 class Arena:

@@ -78,9 +78,9 @@ class Worker:
             raise WorkerRefused(f"striate worker process {self.proc.pid}: {reply['error']}")
         return reply
 
-    def prepare(self, model, data_specs) -> list[int]:
-        """Make the worker hold `model` in an arena with room for data_specs; their offsets."""
-        key = (_serial(model), model_key(model))
+    def prepare(self, model, key, data_specs) -> list[int]:
+        """Make the worker hold `model` (as of `key`, see model_key) in an arena with room
+        for data_specs; their offsets."""
         plan_key = (key, tuple((tuple(shape), np.dtype(dtype)) for shape, dtype in data_specs))
         if self.plan is None or self.plan[0] != plan_key:
             self.plan = (plan_key, *plan(model, data_specs))
@@ -142,12 +142,13 @@ def plan(model, data_specs):
 
 
 def model_key(model) -> tuple:
-    """What the worker's copy depends on: the layers, their shapes and types, and the loss.
+    """What the worker's copy depends on: the model, its layers, their shapes and types,
+    and the loss.
 
-    Layers are told apart by a serial number given on first use, not by id(), which a
-    new object may reuse once the old one is gone.
+    Models and layers are told apart by a serial number given on first use, not by id(),
+    which a new object may reuse once the old one is gone.
     """
-    return (tuple((_serial(layer), type(layer), layer.input_shape, layer.dtype) for layer in model.layers),
+    return (_serial(model), tuple((_serial(layer), type(layer), layer.input_shape, layer.dtype) for layer in model.layers),
             type(model.loss), tuple(sorted(model.loss.get_config().items())) if model.loss else ())
 
 
@@ -172,11 +173,11 @@ def workers(count: int) -> list[Worker] | None:
     return _workers[:count]
 
 
-def describable(model) -> bool:
+def describable(model, key) -> bool:
     from .io import model_file, registry
 
     cached = getattr(model, "_describable", None)
-    if cached is not None and cached[0] == model_key(model):
+    if cached is not None and cached[0] == key:
         return cached[1]
     try:
         model_file.describe(model)
@@ -185,7 +186,7 @@ def describable(model) -> bool:
         ok = True
     except ValueError:
         ok = False
-    model._describable = (model_key(model), ok)
+    model._describable = (key, ok)
     return ok
 
 
@@ -206,17 +207,20 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def _usable(model, count: int) -> list[Worker] | None:
-    if not _enabled or not model.built or None in model.output_shape or not describable(model):
+def _usable(model, count: int):
+    """(workers, the model's key) when workers can take this model, else None."""
+    if not _enabled or not model.built or None in model.output_shape:
         return None
-    return workers(count)
+    key = model_key(model)
+    ws = workers(count) if describable(model, key) else None
+    return None if ws is None else (ws, key)
 
 
-def _post(model, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
+def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
     """Copy a shard into w's arena and start op there; returns where its output will be."""
     out = ((len(xs), *model.output_shape), model.layers[-1].dtype)
     specs = [(xs.shape, xs.dtype), out] + ([(ys.shape, ys.dtype)] if ys is not None else [])
-    ox, oo, *oy = w.prepare(model, specs)
+    ox, oo, *oy = w.prepare(model, key, specs)
     np.copyto(w.mem.view(ox, xs.shape, xs.dtype), xs)
     message = {"op": op, "x": [ox, list(xs.shape), xs.dtype.str], "out": oo}
     if ys is not None:
@@ -228,7 +232,7 @@ def _post(model, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
 
 
 def _guarded(model, count: int, run):
-    """run(workers) under the lock, or None when the caller should use threads.
+    """run(workers, model key) under the lock, or None when the caller should use threads.
 
     Any failure may leave a worker's answer unread, and the next question would get it,
     so the workers are closed (new ones start on next use). A worker that refused its
@@ -236,11 +240,11 @@ def _guarded(model, count: int, run):
     that died, or shared memory that ran out, turns processes off with a warning.
     """
     with _lock:
-        ws = _usable(model, count)
-        if ws is None:
+        usable = _usable(model, count)
+        if usable is None:
             return None
         try:
-            return run(ws)
+            return run(*usable)
         except WorkerRefused:
             shutdown()
             return None
@@ -266,11 +270,11 @@ def train(model, x, y, ranges):
 
     x, y = np.asarray(x), np.asarray(y)
 
-    def run(ws):
+    def run(ws, key):
         # each shard back-propagates its loss gradient times its share of the batch, so
         # that the shards' gradients simply add up to the whole batch's
         weights = [(e - s) / len(x) for s, e in ranges]
-        outs = [_post(model, w, "train", x[s:e], y[s:e], weight)
+        outs = [_post(model, key, w, "train", x[s:e], y[s:e], weight)
                 for w, (s, e), weight in zip(ws, ranges[1:], weights[1:])]
         s, e = ranges[0]
         with parallel.one_blas_thread():
@@ -279,8 +283,8 @@ def train(model, x, y, ranges):
             _backward(model.layers, model.loss.backward() * weights[0])
         for w, weight in zip(ws, weights[1:]):
             loss += weight * w.answer()["loss"]
-            for i, key, g in w.grads():
-                model.layers[i].grads[key] += g
+            for i, name, g in w.grads():
+                model.layers[i].grads[name] += g
         return loss, np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])
     return _guarded(model, len(ranges) - 1, run)
 
@@ -291,8 +295,8 @@ def predict(model, x, ranges):
 
     x = np.asarray(x)
 
-    def run(ws):
-        outs = [_post(model, w, "predict", x[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
+    def run(ws, key):
+        outs = [_post(model, key, w, "predict", x[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
         s, e = ranges[0]
         with parallel.one_blas_thread():
             out0 = _forward(model.layers, x[s:e], False)

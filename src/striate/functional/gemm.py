@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .workspace import buffer
+
 
 def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """a (M, K) @ b (K, N) → (M, N), written into out (C-contiguous, same dtype) if given."""
@@ -21,3 +23,9 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarr
         np.copyto(out, np.dot(a, b), casting="same_kind")
         return out
     return np.dot(a, b, out=out)
+
+
+def column_sum(a2d: np.ndarray, workspace=None) -> np.ndarray:
+    """Σ over the rows of a2d (M, C) → (C,), as a product with a vector of ones: one BLAS
+    call, several times faster than a strided sum. The ones are kept in workspace if given."""
+    return dot(buffer(workspace, "ones", (len(a2d),), a2d.dtype, fill=1), a2d)

@@ -24,12 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gemm import dot
-
-
-def channel_sum(a2d):
-    """Σ over the rows of (m, C) → (C,)."""
-    return dot(np.ones(len(a2d), dtype=a2d.dtype), a2d)
+from .gemm import column_sum as channel_sum  # Σ over the rows of (m, C) → (C,)
 
 
 def channel_dot(a2d, b2d):
