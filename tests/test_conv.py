@@ -18,7 +18,7 @@ CONFIGS = [
     (3, 3, (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 3),  # depthwise
     (1, 5, (5, 5), (1, 1), ((2, 2), (2, 2)), (1, 1), 1),  # LeNet's first layer
     (5, 2, (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),  # 1×1
-    (6, 16, (5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),  # LeNet's second: dx by shift and accumulate
+    (6, 16, (5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),  # LeNet's second: dx by the band product
     (2, 5, (3, 2), (1, 1), ((2, 0), (1, 3)), (2, 1), 1),  # the same, dilated, padded unevenly
 ]
 
@@ -46,10 +46,15 @@ def test_gradients_match_finite_differences(cfg, rng):
     check_layer(layer, x, rng)
 
 
+@pytest.mark.parametrize("band", [True, False], ids=["band-allowed", "band-off"])
 @pytest.mark.parametrize("cfg", CONFIGS)
-def test_forward_and_gradients_match_pytorch(cfg, rng):
+def test_forward_and_gradients_match_pytorch(cfg, band, rng, monkeypatch):
+    from striate.functional import conv_band
+
     from .oracle import conv_weight, conv_weight_grad, nchw, nhwc, pad_lrtb, to_torch, torch
 
+    if not band:  # small test images would take the band product for dx almost always
+        monkeypatch.setattr(conv_band, "CROSSOVER", 0)
     layer, x = make(cfg, rng, size=(9, 10))
     c, f, k, s, p, d, g = cfg
     y = layer.forward(x, training=True)
@@ -134,11 +139,12 @@ def test_random_configurations_against_naive_loops(seed):
         np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("cfg", [c for c in CONFIGS if c[3] == (1, 1)])
-def test_both_input_gradient_methods_agree(cfg, rng):
-    """Stride 1 may take dx as a full convolution, tap by tap, or (ungrouped) by shift
-    and accumulate; all must be exact."""
+@pytest.mark.parametrize("cfg", CONFIGS)
+def test_every_input_gradient_method_agrees(cfg, rng):
+    """dx may come tap by tap (any layer), as a full convolution (stride 1), by shift and
+    accumulate (stride 1, ungrouped) or as one band product (ungrouped); all must be exact."""
     from striate.functional import conv as F
+    from striate.functional.conv_band import conv2d_input_grad_band
     from striate.functional.conv_shift import conv2d_input_grad_shift
 
     layer, x = make(cfg, rng)
@@ -147,11 +153,32 @@ def test_both_input_gradient_methods_agree(cfg, rng):
     y = layer.forward(x)
     dy = rng.standard_normal(y.shape)
     dy_g = dy.reshape(-1, g, f // g).transpose(1, 0, 2)
-    full = F.conv2d_input_grad_full(dy, kernel, x.shape, p, d, g)
     taps = F.conv2d_input_grad_taps(dy_g, kernel, x.shape, s, p, d)
-    np.testing.assert_allclose(full, taps, rtol=1e-10, atol=1e-12)
+    assert np.abs(taps).max() > 0
+    others = []
+    if s == (1, 1):
+        others.append(F.conv2d_input_grad_full(dy, kernel, x.shape, p, d, g))
+    if s == (1, 1) and g == 1:
+        others.append(conv2d_input_grad_shift(dy, kernel, x.shape, p, d))
     if g == 1:
-        np.testing.assert_allclose(conv2d_input_grad_shift(dy, kernel, x.shape, p, d), taps, rtol=1e-10, atol=1e-12)
+        others.append(conv2d_input_grad_band(dy, kernel, x.shape, s, p, d, {}))
+    for dx in others:
+        np.testing.assert_allclose(dx, taps, rtol=1e-10, atol=1e-12)
+
+
+def test_band_input_gradient_reuses_its_buffers_and_returns_new_arrays(rng):
+    from striate.functional.conv_band import conv2d_input_grad_band
+
+    for p in [((0, 0), (0, 0)), ((1, 2), (2, 1))]:
+        kernel = rng.standard_normal((3, 3, 2, 4))
+        dy = rng.standard_normal((2, 5, 5, 4) if p[0] == (0, 0) else (2, 8, 8, 4))
+        workspace = {}
+        first = conv2d_input_grad_band(dy, kernel, (2, 7, 7, 2), (1, 1), p, (1, 1), workspace)
+        expected = first.copy()
+        second = conv2d_input_grad_band(dy, kernel, (2, 7, 7, 2), (1, 1), p, (1, 1), workspace)
+        assert not np.may_share_memory(first, second)
+        np.testing.assert_array_equal(first, expected)
+        np.testing.assert_array_equal(second, expected)
 
 
 @pytest.mark.parametrize("cfg", CONFIGS)

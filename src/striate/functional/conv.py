@@ -12,6 +12,7 @@ row, so the product adds the bias (and backward's product gives dbias with dkern
 Backward is the same products transposed::
 
     dkernel[g] = Σ_chunks cols[g]ᵀ @ dy[g]       dbias = Σ dy
+    dx (few channels, small images): one product with the kernel as a band matrix (conv_band.py)
     dx (stride 1): a convolution of dy with the kernel rotated 180°, no scatter; or, with
                    many more filters than channels, shift and accumulate (conv_shift.py)
     dx (stride > 1): for each kernel tap, dy @ kernel[tap]ᵀ added back where the tap read
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import conv_band
 from .conv_shift import conv2d_input_grad_shift
 from .gemm import column_sum, dot
 from .im2col import chunks, im2col, output_hw, pad_nhwc, tap
@@ -121,9 +123,11 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
     if not input_grad:
         return None, dkernel, dbias
     c, h, w = x_shape[3], x_shape[1], x_shape[2]
-    if stride == (1, 1) and f * n * h * w <= 2 * c * m:
+    if groups == 1 and conv_band.pays(x_shape, kernel.shape, padding):  # few channels, small images
+        dx = conv_band.conv2d_input_grad_band(dy, kernel, x_shape, stride, padding, dilation, workspace)
+    elif stride == (1, 1) and f * n * h * w <= 2 * c * m:
         dx = conv2d_input_grad_full(dy, kernel, x_shape, padding, dilation, groups, workspace)
-    elif stride == (1, 1) and groups == 1:  # many filters for few channels (LeNet-5's second layer)
+    elif stride == (1, 1) and groups == 1:  # many filters for few channels
         dx = conv2d_input_grad_shift(dy, kernel, x_shape, padding, dilation, workspace)
     else:
         dx = conv2d_input_grad_taps(dy_g, kernel, x_shape, stride, padding, dilation, workspace)
