@@ -196,7 +196,7 @@ def test_optimizers_take_numpy_scalars_and_follow_a_dtype_change(rng):
 def test_relu_in_place_after_conv_and_dense_changes_nothing_that_callers_see(rng):
     """Sequential runs a ReLU that follows a Conv2D or Dense in place; outputs, gradients
     and the caller's arrays must be as with every layer run on its own."""
-    from striate.model import _forward
+    from striate.passes import forward as _forward
 
     model = striate.Sequential([L.ReLU(), L.Conv2D(4, 3), L.ReLU(), L.Flatten(), L.Dense(5), L.ReLU()],
                                input_shape=(6, 6, 2), seed=0)

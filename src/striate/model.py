@@ -10,12 +10,9 @@ import numpy as np
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optim as optim_mod
-from . import parallel, processes
+from . import parallel, passes, processes
 from .callbacks import Callback, History
-from .layers.activation import ReLU
 from .layers.base import Layer
-from .layers.conv import Conv2D
-from .layers.dense import Dense
 from .position import Position
 from .progress import ProgressBar
 
@@ -141,13 +138,13 @@ class Sequential:
 
     def forward(self, x, training: bool = False):
         """Run every layer; training=True keeps the caches backward needs."""
-        return _forward(self.layers, x, training)
+        return passes.forward(self.layers, x, training)
 
     __call__ = forward
 
     def backward(self, dy) -> None:
         """Back-propagate dy through every layer, filling their grads."""
-        _backward(self.layers, dy)
+        passes.backward(self.layers, dy)
 
     def _shards(self, n: int, training: bool):
         """Thread shards for a batch of n (see striate.parallel), or None to run it whole."""
@@ -185,9 +182,9 @@ class Sequential:
 
             def shard(i):
                 s, e = ranges[i]
-                out = _forward(reps[i], x[s:e], True)
+                out = passes.forward(reps[i], x[s:e], True)
                 value = losses[i].forward(out, y[s:e])
-                _backward(reps[i], losses[i].backward())
+                passes.backward(reps[i], losses[i].backward())
                 return value, out
 
             results = parallel.run(shard, len(ranges))
@@ -228,7 +225,7 @@ class Sequential:
         if (out := processes.predict(self, x, ranges)) is not None:
             return out
         reps = parallel.replicas(self.layers, len(ranges), self._replicas)
-        parts = parallel.run(lambda i: _forward(reps[i], x[ranges[i][0] : ranges[i][1]], False), len(ranges))
+        parts = parallel.run(lambda i: passes.forward(reps[i], x[ranges[i][0] : ranges[i][1]], False), len(ranges))
         return np.concatenate(parts)
 
     def _check_data(self, x, y, where: str):
@@ -356,24 +353,3 @@ class Sequential:
             raise ValueError("predict: no samples")
         return out
 
-
-def _forward(layers, x, training):
-    """x through every layer. A ReLU right after a Conv2D or Dense works in place: their
-    outputs are new arrays that they do not keep, so nothing else can see the change."""
-    fresh = False
-    for layer in layers:
-        if fresh and type(layer) is ReLU:
-            x = layer.forward_in_place(x, training=training)
-        else:
-            x = layer.forward(x, training=training)
-        fresh = type(layer) in (Conv2D, Dense)
-    return x
-
-
-def _backward(layers, dy):
-    """Back-propagate dy through layers; the first layer's input gradient is never used,
-    so it is not computed."""
-    for layer in reversed(layers[1:]):
-        dy = layer.backward(dy)
-    if layers[0].params:
-        layers[0].backward(dy, input_grad=False)

@@ -22,8 +22,9 @@ import sys
 import numpy as np
 
 from . import arena as A
+from . import passes
 from .io import registry
-from .model import Sequential, _backward, _forward
+from .model import Sequential
 
 
 class Worker:
@@ -43,11 +44,11 @@ class Worker:
             raise RuntimeError(f"{op!r} before a model was sent")
         x = self.mem.view(*msg["x"])
         if op == "predict":
-            out = _forward(self.model.layers, x, False)
+            out = passes.forward(self.model.layers, x, False)
         elif op == "train":
-            out = _forward(self.model.layers, x, True)
+            out = passes.forward(self.model.layers, x, True)
             value = self.loss.forward(out, self.mem.view(*msg["y"]))
-            _backward(self.model.layers, self.loss.backward() * msg.get("weight", 1.0))
+            passes.backward(self.model.layers, self.loss.backward() * msg.get("weight", 1.0))
             for (i, key), view in self.grads:
                 np.copyto(view, self.model.layers[i].grads[key])
         else:

@@ -28,7 +28,7 @@ import threading
 import numpy as np
 
 from . import arena as A
-from . import parallel
+from . import parallel, passes
 
 _enabled = os.environ.get("STRIATE_PROCESSES", "1") != "0"
 _workers: list[Worker] = []
@@ -266,8 +266,6 @@ def train(model, x, y, ranges):
     Fills the layers' grads (the shards' gradients weighted by their share of the batch)
     and returns (loss, output); None when workers cannot be used (the caller uses threads).
     """
-    from .model import _backward, _forward
-
     x, y = np.asarray(x), np.asarray(y)
 
     def run(ws, key):
@@ -278,9 +276,9 @@ def train(model, x, y, ranges):
                 for w, (s, e), weight in zip(ws, ranges[1:], weights[1:])]
         s, e = ranges[0]
         with parallel.one_blas_thread():
-            out0 = _forward(model.layers, x[s:e], True)
+            out0 = passes.forward(model.layers, x[s:e], True)
             loss = weights[0] * model.loss.forward(out0, y[s:e])
-            _backward(model.layers, model.loss.backward() * weights[0])
+            passes.backward(model.layers, model.loss.backward() * weights[0])
         for w, weight in zip(ws, weights[1:]):
             loss += weight * w.answer()["loss"]
             for i, name, g in w.grads():
@@ -291,15 +289,13 @@ def train(model, x, y, ranges):
 
 def predict(model, x, ranges):
     """forward(x) for inference, shard 0 here and the rest in workers; None as in train."""
-    from .model import _forward
-
     x = np.asarray(x)
 
     def run(ws, key):
         outs = [_post(model, key, w, "predict", x[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
         s, e = ranges[0]
         with parallel.one_blas_thread():
-            out0 = _forward(model.layers, x[s:e], False)
+            out0 = passes.forward(model.layers, x[s:e], False)
         for w in ws:
             w.answer()
         return np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])

@@ -53,8 +53,10 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
     xp = pad_nhwc(x, padding, 0.0, workspace)
     y = np.empty((n * ho * wo, f), dtype=x.dtype)
     ones = groups == 1 and bias is not None  # the bias rides along in the product (see im2col)
-    if ones:
-        gk = np.concatenate([kernel.reshape(-1, f), bias.reshape(1, f).astype(kernel.dtype, copy=False)])[None]
+    if ones:  # the kernel with the bias as one more row
+        gk = buffer(workspace, "kernel_bias", (1, kh * kw * cg + 1, f), kernel.dtype)
+        gk[0, :-1] = kernel.reshape(-1, f)
+        gk[0, -1] = bias
     else:
         gk = kernel.reshape(1, -1, f) if groups == 1 else grouped_kernel(kernel, groups)
     parts = chunks(n, ho * wo * kh * kw * cg * groups * x.itemsize)

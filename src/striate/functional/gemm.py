@@ -19,7 +19,8 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarr
     """a (M, K) @ b (K, N) → (M, N), written into out (C-contiguous, same dtype) if given."""
     if out is None:
         return np.dot(a, b)
-    if np.result_type(a, b) != out.dtype:  # np.dot writes only its own result type into out
+    if not (a.dtype == b.dtype == out.dtype) and np.result_type(a, b) != out.dtype:
+        # np.dot writes only its own result type into out
         np.copyto(out, np.dot(a, b), casting="same_kind")
         return out
     return np.dot(a, b, out=out)

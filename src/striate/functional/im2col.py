@@ -44,6 +44,8 @@ def tap(stride: Pair, dilation: Pair, out_hw: Pair, i: int, j: int):
 
 def chunks(n: int, bytes_per_image: int):
     """(start, stop) ranges covering 0..n, each about CHUNK_BYTES of patches."""
+    if 0 < n * bytes_per_image <= CHUNK_BYTES:
+        return [(0, n)]  # the common case for small batches, without the arithmetic
     step = max(1, min(n, CHUNK_BYTES // max(bytes_per_image, 1)))
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 

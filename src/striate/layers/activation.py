@@ -43,6 +43,13 @@ class ReLU(_Activation):
         np.maximum(x, 0, out=x)
         return self._keep(training, x, x)
 
+    def forward_pooled(self, p, training=False):
+        """forward on the output p of the MaxPool2D that follows this ReLU, which a model
+        runs first (see striate.passes): p has the pooled shape, not this layer's input
+        shape. In training the pooling layer keeps p, so p is left as it is."""
+        y = F.relu(p) if training else np.maximum(p, 0, out=p)
+        return self._keep(training, y, y)
+
 
 class Sigmoid(_Activation):
     """1 / (1 + e^−x); gradient σ(1 − σ)."""

@@ -1,0 +1,77 @@
+"""The passes through a stack of layers run a ReLU before max pooling after the pooling
+(striate.passes); outputs and gradients must be exactly those of running every layer in
+the order written."""
+
+import numpy as np
+import pytest
+
+import striate
+from striate import layers as L
+from striate import passes
+
+
+def layer_by_layer(model, x, dy):
+    """Output, input-side gradients and param grads of running each layer in turn."""
+    out = x
+    for layer in model.layers:
+        out = layer.forward(out, training=True)
+    g = dy
+    for layer in reversed(model.layers[1:]):
+        g = layer.backward(g)
+    model.layers[0].backward(g, input_grad=False)
+    return out, [{k: v.copy() for k, v in layer.grads.items()} for layer in model.layers]
+
+
+def fused(model, x, dy):
+    out = passes.forward(model.layers, x, training=True)
+    passes.backward(model.layers, dy)
+    return out, [{k: v.copy() for k, v in layer.grads.items()} for layer in model.layers]
+
+
+def network(first_relu: bool):
+    return striate.Sequential(
+        ([L.ReLU()] if first_relu else [])
+        + [L.Conv2D(3, 3, padding="same"), L.ReLU(), L.MaxPool2D(2),  # tiles
+           L.Conv2D(4, 2), L.ReLU(), L.MaxPool2D(3, stride=2, padding=1),  # overlapping, padded
+           L.Flatten(), L.Dense(5), L.ReLU(), L.Dense(3)],
+        input_shape=(8, 8, 2), seed=0, dtype=np.float64)
+
+
+@pytest.mark.parametrize("first_relu", [False, True])
+def test_relu_then_max_pool_gives_the_same_outputs_and_gradients(first_relu, rng):
+    model = network(first_relu)
+    # rounded inputs: many ties inside pooling windows, many exact zeros after ReLU
+    x = np.round(rng.standard_normal((4, 8, 8, 2)))
+    for layer in model.layers:
+        if isinstance(layer, L.Conv2D):
+            layer.params["kernel"][...] = np.round(layer.params["kernel"] * 2)
+    dy = rng.standard_normal((4, 3))
+    want_out, want_grads = layer_by_layer(model, x, dy)
+    got_out, got_grads = fused(model, x, dy)
+    np.testing.assert_array_equal(got_out, want_out)
+    for got, want in zip(got_grads, want_grads):
+        assert got.keys() == want.keys()
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+    np.testing.assert_array_equal(model.predict(x, batch_size=4), want_out)
+
+
+def test_windows_whose_max_is_negative_send_back_nothing(rng):
+    model = striate.Sequential([L.Conv2D(1, 1, bias=False), L.ReLU(), L.MaxPool2D(2)],
+                               input_shape=(4, 4, 1), seed=0, dtype=np.float64)
+    model.layers[0].params["kernel"][...] = 1.0
+    x = -np.abs(rng.standard_normal((1, 4, 4, 1)))
+    x[0, 0, 1, 0] = 2.0  # one window with a positive max
+    y = passes.forward(model.layers, x, training=True)
+    assert y[0, :, :, 0].tolist() == [[2.0, 0.0], [0.0, 0.0]]
+    passes.backward(model.layers, np.ones_like(y))
+    np.testing.assert_array_equal(model.layers[0].grads["kernel"].ravel(), [2.0])  # x at the winner only
+
+
+def test_a_model_relu_cache_after_the_swap_is_pooled_size(rng):
+    """backward after a model's forward takes the pooled-size gradient, as the model's
+    own backward pass gives it."""
+    model = network(False)
+    x = rng.standard_normal((2, 8, 8, 2))
+    model.forward(x, training=True)
+    assert model.layers[1]._batch_out_shape == (2, 4, 4, 3)
