@@ -183,11 +183,13 @@ def test_band_input_gradient_reuses_its_buffers_and_returns_new_arrays(rng):
 
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_results_do_not_depend_on_the_chunk_size(cfg, rng, monkeypatch):
+    from striate.functional import conv as conv_module
     from striate.functional import im2col
 
     results = []
     for chunk_bytes in (1, 1 << 40):  # one image per chunk, then the whole batch at once
         monkeypatch.setattr(im2col, "CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(conv_module, "WHOLE_BYTES", chunk_bytes)
         layer, x = make(cfg, np.random.default_rng(5))
         y = layer.forward(x, training=True)
         dx = layer.backward(np.random.default_rng(6).standard_normal(y.shape))
@@ -204,3 +206,28 @@ def test_conv2d_with_a_kernel_of_another_dtype_returns_the_input_dtype(rng):
     y, _ = F.conv2d(x, kernel)
     assert y.dtype == np.float32
     np.testing.assert_allclose(y, F.conv2d(x.astype(np.float64), kernel)[0], rtol=1e-4, atol=1e-4)
+
+
+def test_small_kernels_keep_their_patches_for_backward_in_training_only(rng, monkeypatch):
+    """In training, a small kernel gathers the whole batch's patches at once, so that
+    backward reuses them; inference (and large kernels) gather in cache-sized chunks."""
+    from striate.functional import conv as conv_module
+    from striate.functional import im2col
+
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", 4096)  # a few images per chunk
+    small = L.Conv2D(4, 3)
+    small.build((8, 8, 2), rng=rng)
+    large = L.Conv2D(64, 3)
+    large.build((8, 8, 64), rng=rng)
+    for layer, kept in [(small, True), (large, False)]:
+        x = rng.standard_normal((16, *layer.input_shape)).astype(np.float32)
+        y = layer.forward(x, training=True)
+        assert (layer._workspace[True]["patches"] is not None) == kept
+        layer.forward(x)
+        assert layer._workspace[False]["patches"] is None  # inference: chunked
+        dx = layer.backward(np.ones_like(y))
+        monkeypatch.setattr(conv_module, "WHOLE_BYTES", 0)  # chunked for training too
+        layer.forward(x, training=True)
+        np.testing.assert_allclose(layer.backward(np.ones_like(y)), dx, rtol=1e-5, atol=1e-5)
+        monkeypatch.undo()
+        monkeypatch.setattr(im2col, "CHUNK_BYTES", 4096)

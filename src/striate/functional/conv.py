@@ -41,11 +41,12 @@ def grouped_kernel(kernel: np.ndarray, groups: int) -> np.ndarray:
 
 
 def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
-           dilation: Pair = (1, 1), groups: int = 1, workspace=None):
+           dilation: Pair = (1, 1), groups: int = 1, workspace=None, training: bool = False):
     """Cross-correlate x (N, H, W, C) with kernel (kh, kw, C/groups, F), add bias (F,).
 
     Returns (y, xp): y (N, Ho, Wo, F) with Ho = (H + pt + pb − dh·(kh−1) − 1) // sh + 1
-    (likewise Wo), and the padded input that conv2d_backward needs.
+    (likewise Wo), and the padded input that conv2d_backward needs. training: gather
+    the patches in the chunks that let backward reuse them (see patch_chunks).
     """
     n = x.shape[0]
     kh, kw, cg, f = kernel.shape
@@ -59,7 +60,7 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
         gk[0, -1] = bias
     else:
         gk = kernel.reshape(1, -1, f) if groups == 1 else grouped_kernel(kernel, groups)
-    parts = chunks(n, ho * wo * kh * kw * cg * groups * x.itemsize)
+    parts = patch_chunks(n, ho * wo, kh * kw * cg, f, groups, x.itemsize, training)
     for s, e in parts:
         cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace, ones)
         out = y[s * ho * wo : e * ho * wo]
@@ -72,6 +73,20 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
     if workspace is not None:  # a whole batch in one chunk: backward can reuse its patches
         workspace["patches"] = (xp, cols) if len(parts) == 1 else None
     return y.reshape(n, ho, wo, f), xp
+
+
+def patch_chunks(n: int, pixels: int, k: int, f: int, groups: int, itemsize: int, training: bool):
+    """The batch chunks in which a layer gathers its patches (see im2col.chunks).
+
+    Chunks of a few MB keep a layer's patches in cache for its product. In training, a
+    small kernel matrix (K·F ≤ SMALL_KERNEL), whose products go image by image anyway,
+    gathers the whole batch as one chunk of up to WHOLE_BYTES instead: its patches are
+    then still there for backward, which need not gather them again (LeNet-5 at 128
+    images: 9.7 → 8.3 ms a step). Large kernels are faster in chunks, and so is
+    inference (LeNet-5 at batch 1000: 72,000 against 62,000 images/s).
+    """
+    limit = WHOLE_BYTES if training and k * f <= SMALL_KERNEL else None
+    return chunks(n, pixels * k * groups * itemsize, limit)
 
 
 def add_bias(y2d, bias) -> None:
@@ -105,7 +120,7 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
     k = kh * kw * cg
     dy_g = dy.reshape(m, groups, f // groups).transpose(1, 0, 2)  # (G, M, Fg)
     kept = workspace.get("patches") if workspace is not None else None
-    parts = chunks(n, ho * wo * k * groups * dy.itemsize)
+    parts = patch_chunks(n, ho * wo, k, f, groups, dy.itemsize, training=True)
     if kept is not None and kept[0] is xp and len(parts) == 1:
         ones = kept[1].shape[2] == k + 1  # still in the buffer from the forward pass
     else:
@@ -137,6 +152,7 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
 
 
 SMALL_KERNEL = 4096  # K·F at or below which a layer's products go image by image
+WHOLE_BYTES = 48 << 20  # most patches such a layer gathers at once (and keeps for backward)
 
 
 def patches_product(cols, kernel, images: int, out) -> None:

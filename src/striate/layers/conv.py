@@ -96,7 +96,7 @@ class Conv2D(Layer):
         if self.padding_mode != "zeros":  # pad here by reflection etc.; the kernel then pads nothing
             x, mode_pad, pad = P.pad2d(x, pad, self.padding_mode), (x.shape, pad), ((0, 0), (0, 0))
         y, xp = F.conv2d(x, self.params["kernel"], self.params.get("bias"), self.stride, pad,
-                         self.dilation, self.groups, self._workspace[training])
+                         self.dilation, self.groups, self._workspace[training], training)
         return self._keep(training, y, (xp, x.shape, pad, mode_pad))  # y (N, Ho, Wo, F)
 
     def backward(self, dy, input_grad=True):

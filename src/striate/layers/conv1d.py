@@ -82,7 +82,7 @@ class Conv1D(Layer):
         if self.padding_mode != "zeros":
             x4, mode_pad, pad = P.pad2d(x4, pad, self.padding_mode), (x4.shape, pad), ((0, 0), (0, 0))
         y, xp = F.conv2d(x4, self.params["kernel"][None], self.params.get("bias"), (1, self.stride), pad,
-                           (1, self.dilation), self.groups, self._workspace[training])
+                           (1, self.dilation), self.groups, self._workspace[training], training)
         return self._keep(training, y[:, 0], (xp, x4.shape, pad, mode_pad))  # (N, Lo, F)
 
     def backward(self, dy, input_grad=True):
