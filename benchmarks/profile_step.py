@@ -2,9 +2,10 @@
 
     python -m benchmarks.profile_step [--model lenet5|convnet4] [--batch 64] [--steps 30]
 
-Times each layer's forward(training=True) and backward with perf_counter over many
-steps (median per layer), plus the loss and the optimizer step, and compares their sum
-with the time of a whole `train_step`. The gap is the Python glue between layers.
+Times each layer's forward(training=True) and backward, in the order a model runs them
+(striate.passes), with perf_counter over many steps (median per layer), plus the loss
+and the optimizer step, and compares their sum with the time of a whole `train_step`.
+The gap is the Python glue between layers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,28 @@ from collections import defaultdict
 import numpy as np
 
 import striate
-from striate import optim
+from striate import optim, passes
+
+
+def _time_layers(layers, times):
+    """Wrap each layer's forward and backward methods (on the instance) with a timer."""
+    timers = []
+    for layer in layers:
+        for method in ("forward", "forward_in_place", "forward_pooled", "backward"):
+            if hasattr(layer, method):
+                kind = "backward" if method == "backward" else "forward"
+                setattr(layer, method, _timed(getattr(layer, method), times[(layer.name, kind)]))
+                timers.append((layer, method))
+    return timers
+
+
+def _timed(fn, into: list):
+    def run(*args, **kwargs):
+        t = time.perf_counter()
+        out = fn(*args, **kwargs)
+        into.append(time.perf_counter() - t)
+        return out
+    return run
 
 
 def profile(name: str, batch: int, steps: int):
@@ -27,27 +49,21 @@ def profile(name: str, batch: int, steps: int):
     x = rng.random((batch, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, batch)
     times = defaultdict(list)
+    timers = _time_layers(model.layers, times)
     for step in range(steps + 3):
         t0 = time.perf_counter()
-        out = x
-        for layer in model.layers:
-            t = time.perf_counter()
-            out = layer.forward(out, training=True)
-            times[(layer.name, "forward")].append(time.perf_counter() - t)
+        out = passes.forward(model.layers, x, training=True)  # the order a model runs its layers in
         t = time.perf_counter()
         model.loss.forward(out, y)
         dy = model.loss.backward()
         times[("loss", "both")].append(time.perf_counter() - t)
-        for i, layer in enumerate(reversed(model.layers)):
-            t = time.perf_counter()
-            first = i == len(model.layers) - 1
-            if not first or layer.params:
-                dy = layer.backward(dy, input_grad=not first)
-            times[(layer.name, "backward")].append(time.perf_counter() - t)
+        passes.backward(model.layers, dy)
         t = time.perf_counter()
         model.optimizer.step(model.layers)
         times[("optimizer", "step")].append(time.perf_counter() - t)
         times[("whole step", "")].append(time.perf_counter() - t0)
+    for layer, method in timers:  # the whole train_step below runs untimed layers
+        del layer.__dict__[method]
     med = {k: statistics.median(v[3:]) * 1e3 for k, v in times.items()}
     whole = med.pop(("whole step", ""))
     steps_total = []
