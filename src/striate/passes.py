@@ -20,6 +20,8 @@ what changes is the work done:
 
 from __future__ import annotations
 
+import numpy as np
+
 from .layers.activation import ReLU
 from .layers.conv import Conv2D
 from .layers.dense import Dense
@@ -46,6 +48,8 @@ def forward(layers, x, training: bool):
         if i > 1 and i < n and type(layers[i]) is MaxPool2D:  # (_pooled_relu, inlined: this runs per call)
             x = layer.forward_pooled(layers[i].forward(x, training=training), training=training)
             i += 1
+        elif fresh and not training:  # nothing to keep: the ReLU is just the max, in place
+            np.maximum(x, 0, out=x)
         elif fresh:
             x = layer.forward_in_place(x, training=training)
         else:
