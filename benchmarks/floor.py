@@ -59,7 +59,7 @@ def conv_products(layer, n: int, training: bool, first: bool) -> list[tuple]:
     if first:  # the first layer's input gradient is never computed
         return out
     pad = layer._pad
-    if conv_band.pays((n, h, w, c), (kh, kw, c, f), pad):  # as conv2d_backward: one band product
+    if layer.groups == 1 and conv_band.pays((n, h, w, c), (kh, kw, c, f), pad):  # as conv2d_backward: one band product
         return out + [(n * ho, wo * f, kh * (w + sum(pad[1])) * c, False)]
     if f * h * w <= 2 * c * ho * wo:  # a full convolution, F in and C out
         return out + [((e - s) * h * w, kh * kw * f, c, False) for s, e in chunks(n, h * w * kh * kw * f * 4)]

@@ -51,7 +51,15 @@ def test_gradients_match_finite_differences(cfg, rng):
 def test_forward_and_gradients_match_pytorch(cfg, band, rng, monkeypatch):
     from striate.functional import conv_band
 
-    from .oracle import conv_weight, conv_weight_grad, nchw, nhwc, pad_lrtb, to_torch, torch
+    from .oracle import (
+        conv_weight,
+        conv_weight_grad,
+        nchw,
+        nhwc,
+        pad_lrtb,
+        to_torch,
+        torch,
+    )
 
     if not band:  # small test images would take the band product for dx almost always
         monkeypatch.setattr(conv_band, "CROSSOVER", 0)
@@ -166,6 +174,37 @@ def test_every_input_gradient_method_agrees(cfg, rng):
         np.testing.assert_allclose(dx, taps, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,kernel,stride,pad", [
+    ((2, 5, 4, 2), (2, 2), (3, 3), ((1, 2), (2, 1))),  # stride larger than the kernel
+    ((1, 4, 3, 3), (3, 2), (1, 2), ((4, 0), (0, 3))),  # padding larger than the kernel
+    ((3, 6, 5, 1), (2, 5), (2, 1), ((0, 1), (0, 0))),  # an output one pixel wide
+    ((2, 7, 7, 2), (3, 3), (2, 2), ((0, 0), (0, 0))),  # rows and columns no tap reads
+])
+def test_band_input_gradient_on_awkward_shapes(shape, kernel, stride, pad, dtype, rng):
+    from striate.functional import conv as F
+    from striate.functional.conv_band import conv2d_input_grad_band
+    from striate.functional.im2col import output_hw
+
+    k = rng.standard_normal((*kernel, shape[3], 3)).astype(dtype)
+    dy = rng.standard_normal((shape[0], *output_hw(shape, kernel, stride, pad, (1, 1)), 3)).astype(dtype)
+    taps = F.conv2d_input_grad_taps(dy.reshape(1, -1, 3), k, shape, stride, pad, (1, 1))
+    band = conv2d_input_grad_band(dy, k, shape, stride, pad, (1, 1), {})
+    assert band.dtype == dtype and band.shape == shape
+    np.testing.assert_allclose(band, taps, rtol=1e-5, atol=1e-5)
+
+
+def test_the_band_is_not_taken_for_wide_images_or_many_channels():
+    from striate.functional.conv_band import pays
+
+    none = ((0, 0), (0, 0))
+    assert pays((32, 14, 14, 6), (5, 5, 6, 16), none)  # LeNet-5's second layer
+    assert not pays((8, 1, 900, 1), (1, 31, 1, 32), ((0, 0), (15, 15)))  # a long 1-D signal
+    assert not pays((4, 120, 120, 1), (5, 5, 1, 32), ((2, 2), (2, 2)))  # one channel, a wide image
+    assert not pays((32, 7, 7, 64), (3, 3, 64, 64), ((1, 1), (1, 1)))  # many channels
+    assert not pays((1, 4, 4, 1), (7, 7, 1, 100_000), ((3, 3), (3, 3)))  # a band over MAX_BYTES
+
+
 def test_band_input_gradient_reuses_its_buffers_and_returns_new_arrays(rng):
     from striate.functional.conv_band import conv2d_input_grad_band
 
@@ -226,8 +265,9 @@ def test_small_kernels_keep_their_patches_for_backward_in_training_only(rng, mon
         layer.forward(x)
         assert layer._workspace[False]["patches"] is None  # inference: chunked
         dx = layer.backward(np.ones_like(y))
-        monkeypatch.setattr(conv_module, "WHOLE_BYTES", 0)  # chunked for training too
+        monkeypatch.setattr(conv_module, "WHOLE_BYTES", x.nbytes)  # the batch's patches no longer fit
         layer.forward(x, training=True)
+        assert layer._workspace[True]["patches"] is None  # chunked, gathered again by backward
         np.testing.assert_allclose(layer.backward(np.ones_like(y)), dx, rtol=1e-5, atol=1e-5)
         monkeypatch.undo()
         monkeypatch.setattr(im2col, "CHUNK_BYTES", 4096)

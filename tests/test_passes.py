@@ -75,3 +75,37 @@ def test_a_model_relu_cache_after_the_swap_is_pooled_size(rng):
     x = rng.standard_normal((2, 8, 8, 2))
     model.forward(x, training=True)
     assert model.layers[1]._batch_out_shape == (2, 4, 4, 3)
+
+
+POOLS = [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0)]  # (kernel, stride, padding): tiles, overlapping, same size
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf − inf and NaN, on purpose
+@pytest.mark.parametrize("pool", POOLS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_random_inputs_with_ties_and_non_finite_values_match_the_written_order(pool, dtype, rng):
+    k, s, p = pool
+    model = striate.Sequential([L.Conv2D(3, 2, padding="same"), L.ReLU(), L.MaxPool2D(k, stride=s, padding=p),
+                                L.Flatten(), L.Dense(4)], input_shape=(6, 6, 2), seed=1, dtype=dtype)
+    model.layers[0].params["kernel"][...] = np.round(model.layers[0].params["kernel"] * 2)
+    x = np.round(rng.standard_normal((3, 6, 6, 2)) * 2).astype(dtype)
+    x[0, 1, 1, 0], x[1, 2, 3, 1], x[2, 0, 0, 0] = np.inf, -np.inf, np.nan
+    dy = rng.standard_normal((3, 4)).astype(dtype)
+    want_out, want_grads = layer_by_layer(model, x, dy)
+    got_out, got_grads = fused(model, x, dy)
+    np.testing.assert_array_equal(got_out, want_out)
+    for got, want in zip(got_grads, want_grads):
+        for key in want:
+            np.testing.assert_array_equal(got[key], want[key])
+
+
+def test_a_model_built_on_first_use_builds_every_layer_from_the_model(rng):
+    """forward on a model without input_shape builds it (seed and dtype of the model), so
+    the ReLU that runs after its pooling is built too and predict keeps the weights."""
+    model = striate.Sequential([L.Conv2D(3, 3), L.ReLU(), L.MaxPool2D(2), L.Flatten(), L.Dense(2)],
+                               seed=0, dtype=np.float64)
+    x = rng.standard_normal((2, 10, 10, 2))
+    out = model.forward(x, training=True)
+    assert all(layer.built and layer.dtype == np.float64 for layer in model.layers)
+    model.backward(np.ones_like(out))
+    np.testing.assert_array_equal(model.predict(x, batch_size=2), model.forward(x))

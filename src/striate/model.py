@@ -137,13 +137,18 @@ class Sequential:
             self.build(np.shape(x)[1:])
 
     def forward(self, x, training: bool = False):
-        """Run every layer; training=True keeps the caches backward needs."""
+        """Run every layer; training=True keeps the caches backward needs. A model not
+        built yet is built for x first, as fit and predict do."""
+        self._ensure_built(x)
         return passes.forward(self.layers, x, training)
 
     __call__ = forward
 
     def backward(self, dy) -> None:
-        """Back-propagate dy through every layer, filling their grads."""
+        """Back-propagate dy through every layer, filling their grads. It follows
+        forward(x, training=True) of this model, which may run a ReLU after the max
+        pooling that follows it (striate.passes): call the layers' own backward only
+        after their own forward."""
         passes.backward(self.layers, dy)
 
     def _shards(self, n: int, training: bool):

@@ -76,17 +76,18 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 
 
 
 def patch_chunks(n: int, pixels: int, k: int, f: int, groups: int, itemsize: int, training: bool):
-    """The batch chunks in which a layer gathers its patches (see im2col.chunks).
+    """The batch chunks in which conv2d gathers a layer's patches (see im2col.chunks).
 
     Chunks of a few MB keep a layer's patches in cache for its product. In training, a
     small kernel matrix (K·F ≤ SMALL_KERNEL), whose products go image by image anyway,
-    gathers the whole batch as one chunk of up to WHOLE_BYTES instead: its patches are
+    gathers the whole batch as one chunk when it fits in WHOLE_BYTES: its patches are
     then still there for backward, which need not gather them again (LeNet-5 at 128
     images: 9.7 → 8.3 ms a step). Large kernels are faster in chunks, and so is
-    inference (LeNet-5 at batch 1000: 72,000 against 62,000 images/s).
+    inference (LeNet-5 at batch 1000: 72,000 against 62,000 images/s whole).
     """
-    limit = WHOLE_BYTES if training and k * f <= SMALL_KERNEL else None
-    return chunks(n, pixels * k * groups * itemsize, limit)
+    per_image = pixels * k * groups * itemsize
+    whole = training and k * f <= SMALL_KERNEL and n * per_image <= WHOLE_BYTES
+    return [(0, n)] if whole else chunks(n, per_image)
 
 
 def add_bias(y2d, bias) -> None:
@@ -120,11 +121,10 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
     k = kh * kw * cg
     dy_g = dy.reshape(m, groups, f // groups).transpose(1, 0, 2)  # (G, M, Fg)
     kept = workspace.get("patches") if workspace is not None else None
-    parts = patch_chunks(n, ho * wo, k, f, groups, dy.itemsize, training=True)
-    if kept is not None and kept[0] is xp and len(parts) == 1:
-        ones = kept[1].shape[2] == k + 1  # still in the buffer from the forward pass
-    else:
-        kept, ones = None, groups == 1  # gathered again, with the ones column: dbias comes free
+    if kept is not None and kept[0] is xp:  # the whole batch's, still in the buffer from forward
+        parts, ones = [(0, n)], kept[1].shape[2] == k + 1
+    else:  # gathered again in cache-sized chunks, with the ones column: dbias comes free
+        parts, kept, ones = chunks(n, ho * wo * k * groups * dy.itemsize), None, groups == 1
     dkernel = np.zeros((groups, k + ones, f // groups), dtype=dy.dtype)
     part = np.empty_like(dkernel)
     for s, e in parts:
@@ -152,7 +152,7 @@ def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Pad
 
 
 SMALL_KERNEL = 4096  # K·F at or below which a layer's products go image by image
-WHOLE_BYTES = 48 << 20  # most patches such a layer gathers at once (and keeps for backward)
+WHOLE_BYTES = 16 << 20  # most patches such a layer gathers at once (and keeps for backward)
 
 
 def patches_product(cols, kernel, images: int, out) -> None:

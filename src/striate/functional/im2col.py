@@ -42,12 +42,11 @@ def tap(stride: Pair, dilation: Pair, out_hw: Pair, i: int, j: int):
     return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
 
 
-def chunks(n: int, bytes_per_image: int, limit: int | None = None):
-    """(start, stop) ranges covering 0..n, each about `limit` (default CHUNK_BYTES) bytes of patches."""
-    limit = CHUNK_BYTES if limit is None else limit
-    if 0 < n * bytes_per_image <= limit:
+def chunks(n: int, bytes_per_image: int):
+    """(start, stop) ranges covering 0..n, each about CHUNK_BYTES of patches."""
+    if 0 < n * bytes_per_image <= CHUNK_BYTES:
         return [(0, n)]  # the common case for small batches, without the arithmetic
-    step = max(1, min(n, limit // max(bytes_per_image, 1)))
+    step = max(1, min(n, CHUNK_BYTES // max(bytes_per_image, 1)))
     return [(s, min(s + step, n)) for s in range(0, n, step)]
 
 
