@@ -357,4 +357,3 @@ class Sequential:
         if out is None:
             raise ValueError("predict: no samples")
         return out
-

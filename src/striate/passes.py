@@ -53,7 +53,7 @@ def forward(layers, x, training: bool):
             x = layer.forward(x, training=training)
             fresh = type(layer) in (Conv2D, Dense)
             continue
-        if i > 1 and i < n and _shrinking_pool(layers[i]):  # (_pooled_relu, inlined)
+        if _pooled_relu(layers, i - 1):
             if not layer.built:  # a model built on first use: the ReLU builds from its own input
                 layer._check_input(x)
             x = layer.forward_pooled(layers[i].forward(x, training=training), training=training)
