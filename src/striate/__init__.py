@@ -10,6 +10,7 @@
 
 from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules, tune
 from .errors import FormatError
+from .functional.switch import reference, reference_path, set_reference
 from .model import Sequential
 from . import io, onnx  # both build on Sequential
 from .io import load
@@ -17,4 +18,5 @@ from .io import load
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "load", "FormatError", "io", "onnx", "layers", "losses", "optim", "schedules", "init",
-           "metrics", "callbacks", "functional", "models", "datasets", "tune", "__version__"]
+           "metrics", "callbacks", "functional", "models", "datasets", "tune", "reference", "reference_path", "set_reference",
+           "__version__"]
