@@ -65,3 +65,12 @@ def pytest_configure(config):
         for path, what in [(MNIST_DIR, "MNIST"), (FASHION_DIR, "Fashion-MNIST")]:
             if not path.is_dir():
                 raise pytest.UsageError(f"STRIATE_REQUIRE_ORACLE is set but {what} is missing at {path}")
+
+
+@pytest.fixture(params=["fast", "reference"])
+def path(request):
+    """Runs a test twice: on the fast kernels and on the reference ops (striate.reference)."""
+    import striate
+
+    with striate.reference(request.param == "reference"):
+        yield request.param

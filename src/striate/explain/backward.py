@@ -13,11 +13,11 @@ def pool_backward(x, dy, size: int = 2) -> str:
     """Max pooling's backward pass on a 2-D `x`: each window's gradient goes to its maximum."""
     x, dy = np.asarray(x, np.float64), np.asarray(dy, np.float64)
     x4 = x[None, :, :, None]
-    y4 = F.max_pool2d(x4, (size, size), (size, size))
+    y4, switches = F.max_pool2d(x4, (size, size), (size, size))
     if dy.shape != y4.shape[1:3]:
         raise ValueError(f"explain backward: --grad must be {y4.shape[1]}×{y4.shape[2]} (the pooled output), "
                          f"got {dy.shape[0]}×{dy.shape[1]}")
-    dx = F.max_pool2d_backward(dy[None, :, :, None], x4, y4, (size, size), (size, size))[0, :, :, 0]
+    dx = F.max_pool2d_backward(dy[None, :, :, None], switches, (size, size), (size, size))[0, :, :, 0]
     lines = [f"1. Max pooling ({size}×{size}, stride {size}) backward", "",
              "Only the maximum of each window made it to the output, so only it receives that",
              "output's gradient; the other pixels of the window get 0 (nudging them changes nothing).", ""]
@@ -45,8 +45,8 @@ def conv_backward(x, kernel, dy) -> str:
         raise ValueError(f"explain backward: --grad must be {ho}×{wo} (the convolution's output), "
                          f"got {dy.shape[0]}×{dy.shape[1]}")
     x4, k4, dy4 = x[None, :, :, None], kernel[:, :, None, None], dy[None, :, :, None]
-    _, xp = F.conv2d(x4, k4)
-    dx, dk, db = F.conv2d_backward(dy4, xp, x4.shape, k4)
+    _, cache = F.conv2d(x4, k4)
+    dx, dk, db = F.conv2d_backward(dy4, cache, k4)
     dx, dk = dx[0, :, :, 0], dk[:, :, 0, 0]
     lines = [f"2. Convolution ({kh}×{kw} kernel, stride 1) backward", "",
              "Forward, y[i,j] = Σ_r Σ_c x[i+r, j+c] · k[r,c]. Weight k[r,c] touched x[i+r, j+c] for every",

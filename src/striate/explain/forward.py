@@ -72,8 +72,8 @@ def pool(x, size: int = 2, stride: int | None = None, mode: str = "max", steps: 
     if size < 1 or stride < 1 or size > min(x.shape):
         raise ValueError(f"explain pool: a {size}×{size} window with stride {stride} does not fit a "
                          f"{x.shape[0]}×{x.shape[1]} input")
-    fn = F.max_pool2d if mode == "max" else F.avg_pool2d
-    y = fn(x[None, :, :, None], (size, size), (stride, stride))[0, :, :, 0]
+    x4, window, step = x[None, :, :, None], (size, size), (stride, stride)
+    y = (F.max_pool2d(x4, window, step)[0] if mode == "max" else F.avg_pool2d(x4, window, step))[0, :, :, 0]
     name = "Max" if mode == "max" else "Average"
     lines = [f"{name} pooling of a {x.shape[0]}×{x.shape[1]} input, {size}×{size} windows, stride {stride}", "",
              "input x"] + matrix(x) + [""]

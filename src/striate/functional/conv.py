@@ -1,239 +1,79 @@
-"""2-D convolution (cross-correlation) on NHWC arrays, forward and backward.
+"""2-D convolution (cross-correlation) on NHWC arrays: the reference, forward and backward.
 
-Forward, as one matrix product per group over gathered patches (see im2col.py)::
+Forward is im2col, one matrix product, and the bias (per group of channels)::
 
-    x (N, H, W, C) --pad--> xp (N, Hp, Wp, C)
-    cols[g] (N·Ho·Wo, kh·kw·Cg)   one row per output pixel: the patch it sees
-    y[g] = cols[g] @ kernel[g]     kernel[g] (kh·kw·Cg, Fg)
+    x (N, H, W, C) ──pad──► xp (N, Hp, Wp, C) ──im2col──► cols (N·Ho·Wo, K),  K = kh·kw·C
+    y = cols @ W + b        W (K, F): the kernel (kh, kw, C, F) as a matrix
 
-with C = groups·Cg input channels and F = groups·Fg filters, a few images at a time.
-Ungrouped, cols carries one more column, all ones, and the kernel the bias as its last
-row, so the product adds the bias (and backward's product gives dbias with dkernel).
-Backward is the same products transposed::
+    y[n, p, q, f] = b[f] + Σ_{i, j, c} xp[n, p·sh + i·dh, q·sw + j·dw, c] · kernel[i, j, c, f]
 
-    dkernel[g] = Σ_chunks cols[g]ᵀ @ dy[g]       dbias = Σ dy
-    dx (few channels, small images): one product with the kernel as a band matrix (conv_band.py)
-    dx (stride 1): a convolution of dy with the kernel rotated 180°, no scatter; or, with
-                   many more filters than channels, shift and accumulate (conv_shift.py)
-    dx (stride > 1): for each kernel tap, dy @ kernel[tap]ᵀ added back where the tap read
+Backward is the same product transposed, twice, and col2im::
 
-Only the padded input xp is kept for backward (patches are gathered again, chunk by
-chunk), so a layer's memory is its input, not kh·kw times it. `workspace` (a dict,
-optional) lets a layer reuse its scratch buffers from one call to the next.
+    dW    = colsᵀ @ dy          (K, M) @ (M, F): every patch times its output's gradient
+    db    = Σ dy                over the batch and every position
+    dcols = dy @ Wᵀ             (M, F) @ (F, K): what each patch sent back
+    dx    = col2im(dcols)       each patch's share added back where it was read, unpadded
+
+With groups G, the C channels and F filters split into G groups convolved separately:
+the same three lines, once per group. This is what a learner reads and what the fast
+kernels (striate.functional.fast.conv) must equal.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import conv_band
-from .conv_shift import conv2d_input_grad_shift
-from .gemm import column_sum, dot
-from .im2col import chunks, im2col, output_hw, pad_nhwc, tap
+from .im2col import col2im, im2col, output_hw, pad_nhwc
 from .shapes import Padding, Pair
-from .workspace import buffer
+
+NO_PADDING = ((0, 0), (0, 0))
 
 
 def grouped_kernel(kernel: np.ndarray, groups: int) -> np.ndarray:
-    """(kh, kw, Cg, F) → (G, kh·kw·Cg, Fg): one matrix per group (a view when G = 1)."""
+    """(kh, kw, C/G, F) → (G, kh·kw·C/G, F/G): one matrix per group."""
     kh, kw, cg, f = kernel.shape
     return kernel.reshape(kh * kw * cg, groups, f // groups).transpose(1, 0, 2)
 
 
-def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
-           dilation: Pair = (1, 1), groups: int = 1, workspace=None, training: bool = False):
-    """Cross-correlate x (N, H, W, C) with kernel (kh, kw, C/groups, F), add bias (F,).
+def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = NO_PADDING,
+           dilation: Pair = (1, 1), groups: int = 1):
+    """Cross-correlate x (N, H, W, C) with kernel (kh, kw, C/G, F) and add bias (F,).
 
-    Returns (y, xp): y (N, Ho, Wo, F) with Ho = (H + pt + pb − dh·(kh−1) − 1) // sh + 1
-    (likewise Wo), and the padded input that conv2d_backward needs. training: gather
-    the patches in the chunks that let backward reuse them (see patch_chunks).
+    Returns (y, cache): y (N, Ho, Wo, F) with Ho = (H + pt + pb − dh·(kh − 1) − 1) // sh + 1
+    (likewise Wo), and what conv2d_backward needs: the patches and x's shape.
     """
     n = x.shape[0]
-    kh, kw, cg, f = kernel.shape
+    f = kernel.shape[3]
     ho, wo = output_hw(x.shape, kernel.shape, stride, padding, dilation)
-    xp = pad_nhwc(x, padding, 0.0, workspace)
-    y = np.empty((n * ho * wo, f), dtype=x.dtype)
-    ones = groups == 1 and bias is not None  # the bias rides along in the product (see im2col)
-    if ones:  # the kernel with the bias as one more row
-        gk = buffer(workspace, "kernel_bias", (1, kh * kw * cg + 1, f), kernel.dtype)
-        gk[0, :-1] = kernel.reshape(-1, f)
-        gk[0, -1] = bias
-    else:
-        gk = kernel.reshape(1, -1, f) if groups == 1 else grouped_kernel(kernel, groups)
-    parts = patch_chunks(n, ho * wo, kh * kw * cg, f, groups, x.itemsize, training)
-    for s, e in parts:
-        cols = im2col(xp[s:e] if e - s < n else xp, (kh, kw), stride, dilation, (ho, wo), groups, workspace, ones)
-        out = y[s * ho * wo : e * ho * wo]
-        if groups == 1:
-            patches_product(cols[0], gk[0], e - s, out)
-        else:
-            out.reshape(-1, groups, f // groups)[...] = np.matmul(cols, gk).transpose(1, 0, 2)
-        if bias is not None and not ones:
-            add_bias(out, bias)
-    if workspace is not None:  # a whole batch in one chunk: backward can reuse its patches
-        workspace["patches"] = (xp, cols) if len(parts) == 1 else None
-    return y.reshape(n, ho, wo, f), xp
+    cols = im2col(pad_nhwc(x, padding), kernel.shape[:2], stride, dilation, (ho, wo), groups)  # (G, M, K)
+    y = cols @ grouped_kernel(kernel, groups)  # (G, M, F/G)
+    y = y.transpose(1, 0, 2).reshape(n, ho, wo, f)
+    if bias is not None:
+        y = y + bias
+    return y, (cols, x.shape)
 
 
-def patch_chunks(n: int, pixels: int, k: int, f: int, groups: int, itemsize: int, training: bool):
-    """The batch chunks in which conv2d gathers a layer's patches (see im2col.chunks).
-
-    Chunks of a few MB keep a layer's patches in cache for its product. In training, a
-    small kernel matrix (K·F ≤ SMALL_KERNEL), whose products go image by image anyway,
-    gathers the whole batch as one chunk when it fits in WHOLE_BYTES: its patches are
-    then still there for backward, which need not gather them again (LeNet-5 at 128
-    images: 9.7 → 8.3 ms a step). Large kernels are faster in chunks, and so is
-    inference (LeNet-5 at batch 1000: 72,000 against 62,000 images/s whole).
-    """
-    per_image = pixels * k * groups * itemsize
-    whole = training and k * f <= SMALL_KERNEL and n * per_image <= WHOLE_BYTES
-    return [(0, n)] if whole else chunks(n, per_image)
-
-
-def add_bias(y2d, bias) -> None:
-    """y2d (M, F) += bias (F,), in place.
-
-    With few filters a plain broadcast runs NumPy's inner loop over just F numbers per
-    row; viewing r rows as one long row of r·F against the bias tiled r times makes the
-    inner loop long (4× faster for F = 6).
-    """
-    m, f = y2d.shape
-    r = 4096 // f
-    rows = m // r * r if f < 64 and m >= 8 * r else 0  # small outputs: one plain add is cheaper
-    if rows:
-        wide = y2d[:rows].reshape(-1, r * f)
-        wide += np.tile(bias, r)
-    if rows < m:
-        y2d[rows:] += bias
-
-
-def bias_grad(dy, workspace=None):
-    """Σ dy over the batch and positions: dy (..., F) → (F,)."""
-    return column_sum(dy.reshape(-1, dy.shape[-1]), workspace)
-
-
-def conv2d_backward(dy, xp, x_shape, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
-                    dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True, workspace=None):
-    """Gradients of conv2d. dy (N, Ho, Wo, F), xp from conv2d → (dx or None, dkernel, dbias)."""
-    n, ho, wo, f = dy.shape
-    kh, kw, cg, _ = kernel.shape
-    m = n * ho * wo
-    k = kh * kw * cg
-    dy_g = dy.reshape(m, groups, f // groups).transpose(1, 0, 2)  # (G, M, Fg)
-    kept = workspace.get("patches") if workspace is not None else None
-    if kept is not None and kept[0] is xp:  # the whole batch's, still in the buffer from forward
-        parts, ones = [(0, n)], kept[1].shape[2] == k + 1
-    else:  # gathered again in cache-sized chunks, with the ones column: dbias comes free
-        parts, kept, ones = chunks(n, ho * wo * k * groups * dy.itemsize), None, groups == 1
-    dkernel = np.zeros((groups, k + ones, f // groups), dtype=dy.dtype)
-    part = np.empty_like(dkernel)
-    for s, e in parts:
-        cols = kept[1] if kept is not None else im2col(xp[s:e], (kh, kw), stride, dilation, (ho, wo), groups,
-                                                       workspace, ones)
-        if groups == 1:
-            kernel_grad(cols[0].T, dy_g[0, s * ho * wo : e * ho * wo], e - s, part[0])
-        else:
-            np.matmul(cols.transpose(0, 2, 1), dy_g[:, s * ho * wo : e * ho * wo], out=part)
-        dkernel += part
-    dbias = dkernel[0, k].copy() if ones else bias_grad(dy, workspace)  # Σ dy: the ones column's row
-    dkernel = dkernel[:, :k].transpose(1, 0, 2).reshape(kh, kw, cg, f)
-    if not input_grad:
-        return None, dkernel, dbias
-    c, h, w = x_shape[3], x_shape[1], x_shape[2]
-    if groups == 1 and conv_band.pays(x_shape, kernel.shape, padding):  # few channels, small images
-        dx = conv_band.conv2d_input_grad_band(dy, kernel, x_shape, stride, padding, dilation, workspace)
-    elif stride == (1, 1) and f * n * h * w <= 2 * c * m:
-        dx = conv2d_input_grad_full(dy, kernel, x_shape, padding, dilation, groups, workspace)
-    elif stride == (1, 1) and groups == 1:  # many filters for few channels
-        dx = conv2d_input_grad_shift(dy, kernel, x_shape, padding, dilation, workspace)
-    else:
-        dx = conv2d_input_grad_taps(dy_g, kernel, x_shape, stride, padding, dilation, workspace)
+def conv2d_backward(dy, cache, kernel, stride: Pair = (1, 1), padding: Padding = NO_PADDING,
+                    dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True):
+    """dy (N, Ho, Wo, F) and conv2d's cache → (dx (N, H, W, C) or None, dkernel, dbias)."""
+    cols, x_shape = cache
+    kh, kw, cg, f = kernel.shape
+    dy_g = dy.reshape(-1, groups, f // groups).transpose(1, 0, 2)  # (G, M, F/G)
+    dkernel = cols.transpose(0, 2, 1) @ dy_g  # (G, K, F/G)
+    dkernel = dkernel.transpose(1, 0, 2).reshape(kh, kw, cg, f)
+    dbias = dy.sum(axis=(0, 1, 2))
+    dx = conv2d_input_grad(dy, kernel, x_shape, stride, padding, dilation, groups) if input_grad else None
     return dx, dkernel, dbias
 
 
-SMALL_KERNEL = 4096  # K·F at or below which a layer's products go image by image
-WHOLE_BYTES = 16 << 20  # most patches such a layer gathers at once (and keeps for backward)
-
-
-def patches_product(cols, kernel, images: int, out) -> None:
-    """out (M, F) = cols (M, K) @ kernel (K, F), M = images · Ho·Wo.
-
-    For a small kernel matrix (K·F ≤ SMALL_KERNEL: the first layers, LeNet-5's) the
-    product is done image by image, as one batched product: BLAS is slow on one very
-    long, very thin product (26 GFLOP/s for K = 25, F = 6, M = 25,088) and 1.2–2.6×
-    faster on the same work in per-image pieces. Larger kernels gain nothing from it.
-    """
-    m, k = cols.shape
-    f = kernel.shape[1]
-    if images > 1 and k * f <= SMALL_KERNEL:
-        np.matmul(cols.reshape(images, m // images, k), kernel, out=out.reshape(images, m // images, f))
-    else:
-        dot(cols, kernel, out=out)
-
-
-def kernel_grad(cols_t, dy2d, images: int, out) -> None:
-    """out (K, F) = cols_t (K, M) @ dy2d (M, F), M = images · Ho·Wo; per image, then
-    summed, for a small kernel matrix (see patches_product)."""
-    k, f = out.shape
-    if images > 1 and k * f <= SMALL_KERNEL:
-        per_image = cols_t.reshape(k, images, -1).transpose(1, 0, 2)  # (images, K, Ho·Wo)
-        np.sum(np.matmul(per_image, dy2d.reshape(images, -1, f)), axis=0, out=out)
-    else:
-        dot(cols_t, dy2d, out=out)
-
-
-def flipped_kernel(kernel: np.ndarray, groups: int) -> np.ndarray:
-    """The kernel of the "full" convolution that maps dy back to dx.
-
-    Rotated 180° and with input and output channels swapped within each group:
-    (kh, kw, Cg, G·Fg) → (kh, kw, Fg, G·Cg).
-    """
-    kh, kw, cg, f = kernel.shape
-    k = kernel[::-1, ::-1].reshape(kh, kw, cg, groups, f // groups)
-    return np.ascontiguousarray(k.transpose(0, 1, 4, 3, 2).reshape(kh, kw, f // groups, groups * cg))
-
-
-def conv2d_input_grad_full(dy, kernel, x_shape, padding: Padding, dilation: Pair, groups: int, workspace=None):
-    """dx of a stride-1 conv2d as a convolution itself, no scatter::
-
-        dx = conv2d(dy padded by dilation·(k − 1) − pad, kernel rotated 180°, in/out swapped)
-
-    Each input pixel sums, over the kernel taps that touched it, tap weight × the output
-    gradient there; reading the taps backwards turns that sum into a plain convolution.
-    Where the forward padding exceeds dilation·(k − 1), dy is cropped instead of padded.
-    """
-    kh, kw = kernel.shape[:2]
+def conv2d_input_grad(dy, kernel, x_shape, stride: Pair = (1, 1), padding: Padding = NO_PADDING,
+                      dilation: Pair = (1, 1), groups: int = 1):
+    """dx (N, H, W, C) = col2im(dy @ Wᵀ), unpadded. dy (N, Ho, Wo, F) may be any output size
+    whose windows fit the padded input (a transposed convolution's output padding)."""
+    n, ho, wo, f = dy.shape
+    _, h, w, c = x_shape
     (t, b), (l, r) = padding
-    full = [dilation[0] * (kh - 1) - t, dilation[0] * (kh - 1) - b,
-            dilation[1] * (kw - 1) - l, dilation[1] * (kw - 1) - r]
-    crop = [max(-p, 0) for p in full]
-    dy = dy[:, crop[0] : dy.shape[1] - crop[1], crop[2] : dy.shape[2] - crop[3]]
-    pad = ((max(full[0], 0), max(full[1], 0)), (max(full[2], 0), max(full[3], 0)))
-    ws = None if workspace is None else workspace.setdefault("full", {})
-    dx, _ = conv2d(dy, flipped_kernel(kernel, groups), None, (1, 1), pad, dilation, groups, ws)
-    return dx
-
-
-def conv2d_input_grad_taps(dy_g, kernel, x_shape, stride: Pair, padding: Padding, dilation: Pair, workspace=None,
-                           out_hw: Pair | None = None):
-    """dx of conv2d from dy_g (G, N·Ho·Wo, Fg): one product per kernel tap, added back in place.
-
-    The products come out as (kh·kw, G, M, Cg), so each tap's share is a contiguous
-    block that is added to the strided slice of the padded input that tap read.
-    out_hw (Ho, Wo) defaults to what x_shape gives; a transposed convolution passes its
-    own input size, which output padding can make smaller than that.
-    """
-    n, h, w, c = x_shape
-    kh, kw, cg, f = kernel.shape
-    groups = dy_g.shape[0]
-    (t, b), (l, r) = padding
-    out_hw = out_hw or output_hw(x_shape, kernel.shape, stride, padding, dilation)
-    taps = kernel.reshape(kh * kw, cg, groups, f // groups).transpose(0, 2, 3, 1)  # (kh·kw, G, Fg, Cg)
-    share = np.matmul(dy_g[None], taps)  # (kh·kw, G, M, Cg)
-    dxp = buffer(workspace, "dxp", (n, h + t + b, w + l + r, groups, cg), dy_g.dtype)
-    dxp.fill(0)
-    for i in range(kh):
-        for j in range(kw):
-            rows, cols = tap(stride, dilation, out_hw, i, j)
-            dxp[:, rows, cols] += share[i * kw + j].reshape(groups, n, *out_hw, cg).transpose(1, 2, 3, 0, 4)
-    return dxp.reshape(n, h + t + b, w + l + r, c)[:, t : t + h, l : l + w].copy()
+    dy_g = dy.reshape(-1, groups, f // groups).transpose(1, 0, 2)  # (G, M, F/G)
+    dcols = dy_g @ grouped_kernel(kernel, groups).transpose(0, 2, 1)  # (G, M, K)
+    dxp = col2im(dcols, (n, h + t + b, w + l + r, c), kernel.shape[:2], stride, dilation, (ho, wo))
+    return dxp[:, t : t + h, l : l + w]

@@ -1,4 +1,4 @@
-"""Transposed convolution ("deconvolution") on NHWC arrays, built from conv2d's own pieces.
+"""Transposed convolution ("deconvolution") on NHWC arrays, built from conv2d's own pieces: the reference.
 
 A Conv2D with stride s maps a large image to a small one. The transposed convolution
 goes back: it is exactly the map that carries a gradient from that Conv2D's output to
@@ -19,6 +19,7 @@ conv_transpose2d weight (Cin, F // groups, kh, kw) is kernel.transpose(3, 2, 0, 
 from __future__ import annotations
 
 from . import conv as C
+from .im2col import im2col, pad_nhwc
 from .shapes import Pair, Padding
 
 
@@ -32,29 +33,33 @@ def conv_transpose2d_output_hw(in_hw, kernel: Pair, stride: Pair, padding: Paddi
 
 
 def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
-                     output_padding: Pair = (0, 0), dilation: Pair = (1, 1), groups: int = 1, workspace=None):
-    """x (N, H, W, Cin), kernel (kh, kw, F/groups, Cin), bias (F,) → y (N, Ho, Wo, F)."""
-    n, h, w, cin = x.shape
+                     output_padding: Pair = (0, 0), dilation: Pair = (1, 1), groups: int = 1):
+    """x (N, H, W, Cin), kernel (kh, kw, F/groups, Cin), bias (F,) → (y (N, Ho, Wo, F), cache).
+
+    y is the input gradient of a Conv2D (F → Cin channels) whose output gradient is x:
+    col2im(x @ Wᵀ), cropped by the padding. The cache is x.
+    """
+    n, h, w, _ = x.shape
     kh, kw, fg, _ = kernel.shape
     ho, wo = conv_transpose2d_output_hw((h, w), (kh, kw), stride, padding, output_padding, dilation)
-    x_g = x.reshape(n * h * w, groups, cin // groups).transpose(1, 0, 2)  # (G, N·H·W, Cin/G)
-    y = C.conv2d_input_grad_taps(x_g, kernel, (n, ho, wo, fg * groups), stride, padding, dilation, workspace,
-                                 out_hw=(h, w))
+    y = C.conv2d_input_grad(x, kernel, (n, ho, wo, fg * groups), stride, padding, dilation, groups)
     if bias is not None:
-        y += bias
-    return y
+        y = y + bias
+    return y, x
 
 
 def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
-                              dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True, workspace=None):
-    """dy (N, Ho, Wo, F) → (dx (N, H, W, Cin) or None, dkernel, dbias).
+                              dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True):
+    """dy (N, Ho, Wo, F) and the cache x → (dx (N, H, W, Cin) or None, dkernel, dbias).
 
-    dx is the forward convolution of dy with the same kernel; dkernel is conv2d's kernel
-    gradient with dy as the image and x as the output gradient.
+    The roles of conv2d's image and output swap: the patches of dy, one per pixel of x,
+    give dx = cols @ W (an ordinary convolution of dy) and dW = colsᵀ @ x.
     """
-    dx, dyp = C.conv2d(dy, kernel, None, stride, padding, dilation, groups, workspace)
-    dx = dx[:, : x.shape[1], : x.shape[2]]  # output padding ≥ stride adds a row the forward never read
-    _, dkernel, _ = C.conv2d_backward(x, dyp, dy.shape, kernel, stride, padding, dilation, groups,
-                                      input_grad=False)
-    dbias = C.bias_grad(dy, workspace)
-    return (dx if input_grad else None), dkernel, dbias
+    n, h, w, cin = x.shape
+    cols = im2col(pad_nhwc(dy, padding), kernel.shape[:2], stride, dilation, (h, w), groups)  # (G, N·H·W, K)
+    x_g = x.reshape(-1, groups, cin // groups).transpose(1, 0, 2)  # (G, N·H·W, Cin/G)
+    dkernel = (cols.transpose(0, 2, 1) @ x_g).transpose(1, 0, 2).reshape(kernel.shape)
+    dx = None
+    if input_grad:
+        dx = (cols @ C.grouped_kernel(kernel, groups)).transpose(1, 0, 2).reshape(n, h, w, cin)
+    return dx, dkernel, dy.sum(axis=(0, 1, 2))

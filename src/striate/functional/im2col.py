@@ -1,13 +1,13 @@
-"""Patch gathering for convolution: padding, kernel taps, im2col, batch chunks.
+"""Patches for convolution and pooling: padding, the window view, im2col and col2im.
 
-im2col turns a convolution into a matrix product: row p of `cols` holds the patch of
-the padded input that output pixel p sees, columns ordered (kh, kw, C)::
+im2col turns a convolution into one matrix product. Row p of `cols` holds the patch of
+the padded input that output pixel p sees, its columns ordered (kh, kw, C)::
 
-    xp (N, Hp, Wp, C)  →  cols (N·Ho·Wo, kh·kw·C)      then  y = cols @ kernel
+    xp (N, Hp, Wp, C)  ──im2col──►  cols (N·Ho·Wo, kh·kw·C)       then  y = cols @ kernel
 
-`cols` is kh·kw times larger than the input, so it is built a few images at a time
-(`chunks`): a chunk's patches are still in the processor's cache when the product
-reads them, which halves the memory traffic of a large layer.
+col2im is its adjoint: each row of a (N·Ho·Wo, kh·kw·C) matrix is added back onto the
+pixels its patch came from; where windows overlap, the contributions add up. That is
+how a gradient with respect to the patches becomes one with respect to the image.
 """
 
 from __future__ import annotations
@@ -16,96 +16,6 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .shapes import Pair, Padding
-from .workspace import buffer
-
-CHUNK_BYTES = 3 << 20  # patch matrix per chunk: about what a core's L2 cache holds
-
-
-def pad_nhwc(x: np.ndarray, padding: Padding, value: float = 0.0, workspace=None, name="pad") -> np.ndarray:
-    """Pad the two spatial axes of (N, H, W, C); returns x itself when there is no padding.
-
-    With a workspace the padded buffer is reused: its border keeps `value` from the
-    first call, only the interior is copied in.
-    """
-    (t, b), (l, r) = padding
-    if not (t or b or l or r):
-        return x
-    n, h, w, c = x.shape
-    xp = buffer(workspace, name, (n, h + t + b, w + l + r, c), x.dtype, fill=value)
-    xp[:, t : t + h, l : l + w] = x
-    return xp
-
-
-def tap(stride: Pair, dilation: Pair, out_hw: Pair, i: int, j: int):
-    """(rows, cols) slices of the padded input that kernel tap (i, j) reads, one per output pixel."""
-    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
-    return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
-
-
-def chunks(n: int, bytes_per_image: int):
-    """(start, stop) ranges covering 0..n, each about CHUNK_BYTES of patches."""
-    if 0 < n * bytes_per_image <= CHUNK_BYTES:
-        return [(0, n)]  # the common case for small batches, without the arithmetic
-    step = max(1, min(n, CHUNK_BYTES // max(bytes_per_image, 1)))
-    return [(s, min(s + step, n)) for s in range(0, n, step)]
-
-
-def strided(a: np.ndarray, shape, strides) -> np.ndarray:
-    """A view of a with the given shape and strides (bytes); nothing is copied.
-
-    For a contiguous array the ndarray constructor over its buffer is used, 8× cheaper
-    than as_strided; that matters when the whole layer takes a few microseconds.
-    """
-    if a.flags.c_contiguous:
-        return np.ndarray(shape, a.dtype, a, 0, strides)
-    return as_strided(a, shape, strides, writeable=False)
-
-
-def windows(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
-    """Read-only strided view (n, Ho, Wo, kh, kw, C) of every patch of xp; copies nothing.
-
-    Patch (p, q) starts at pixel (p·sh, q·sw) and tap (i, j) sits i·dh rows, j·dw columns
-    further, so the view just multiplies xp's row and column strides.
-    """
-    n, _, _, c = xp.shape
-    s0, s1, s2, s3 = xp.strides
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    return strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
-
-
-def im2col(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int, workspace=None,
-           ones: bool = False):
-    """Gather patches: (n, Hp, Wp, C) → cols (G, n·Ho·Wo, kh·kw·Cg), columns ordered (kh, kw, Cg).
-
-    One copy of the strided window view. A single input channel is the exception: there
-    the patches are gathered tap-major into a (kh·kw, n·Ho·Wo) buffer, whose rows copy
-    in long contiguous runs (several times faster), and cols is its transpose, a view.
-
-    ones (groups = 1 only): one more column, all ones, after the patch. A kernel with the
-    bias as its last row then adds the bias in the product, and the kernel gradient's
-    last row is Σ dy, the bias gradient: no separate pass over the output for either.
-    The column lives in the reused buffer, so it is written once, not on every call.
-    """
-    n, _, _, c = xp.shape
-    (kh, kw), (ho, wo) = kernel, out_hw
-    m, k = n * ho * wo, kh * kw * c // groups
-    if c == 1:
-        # tap-major rows: row i·kw + j holds, for every output pixel, what tap (i, j) reads
-        s0, s1, s2, _ = xp.strides
-        (sh, sw), (dh, dw) = stride, dilation
-        view = strided(xp, (kh, kw, n, ho, wo), (s1 * dh, s2 * dw, s0, s1 * sh, s2 * sw))
-        rows = buffer(workspace, "cols1", (k + ones, m), xp.dtype, fill=1 if ones else None)
-        np.copyto(rows[:k].reshape(kh, kw, n, ho, wo), view)
-        return rows.reshape(1, k + ones, m).transpose(0, 2, 1)
-    cg = c // groups
-    win = windows(xp, kernel, stride, dilation, out_hw)  # (n, Ho, Wo, kh, kw, C)
-    cols = buffer(workspace, "cols", (groups, m, k + ones), xp.dtype, fill=1 if ones else None)
-    if groups == 1:
-        np.copyto(cols[0, :, :k].reshape(n, ho, wo, kh, kw, c), win)
-    else:
-        win = win.reshape(n, ho, wo, kh, kw, groups, cg).transpose(5, 0, 1, 2, 3, 4, 6)
-        np.copyto(cols.reshape(groups, n, ho, wo, kh, kw, cg), win)
-    return cols
 
 
 def output_hw(x_shape, kernel_shape, stride: Pair, padding: Padding, dilation: Pair) -> Pair:
@@ -115,3 +25,59 @@ def output_hw(x_shape, kernel_shape, stride: Pair, padding: Padding, dilation: P
     (t, b), (l, r) = padding
     return ((h + t + b - dilation[0] * (kh - 1) - 1) // stride[0] + 1,
             (w + l + r - dilation[1] * (kw - 1) - 1) // stride[1] + 1)
+
+
+def pad_nhwc(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
+    """Pad the two spatial axes of x (N, H, W, C) with `value`; x itself when there is none."""
+    (t, b), (l, r) = padding
+    if not (t or b or l or r):
+        return x
+    return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)), constant_values=value)
+
+
+def tap(stride: Pair, dilation: Pair, out_hw: Pair, i: int, j: int):
+    """(rows, cols) slices of the padded input that kernel tap (i, j) reads, one per output pixel."""
+    (sh, sw), (dh, dw), (ho, wo) = stride, dilation, out_hw
+    return (slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), slice(j * dw, j * dw + sw * (wo - 1) + 1, sw))
+
+
+def windows(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
+    """Read-only strided view (N, Ho, Wo, kh, kw, C) of every patch of xp; copies nothing.
+
+    Patch (p, q) starts at pixel (p·sh, q·sw) and tap (i, j) sits i·dh rows, j·dw columns
+    further, so the view just multiplies xp's row and column strides.
+    """
+    n, _, _, c = xp.shape
+    s0, s1, s2, s3 = xp.strides
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    return as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
+
+
+def im2col(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int = 1) -> np.ndarray:
+    """(N, Hp, Wp, C) → cols (G, N·Ho·Wo, kh·kw·C/G): one row per output pixel, per group.
+
+    Group g's columns are its own C/G channels of every tap, ordered (kh, kw, C/G).
+    """
+    n, _, _, c = xp.shape
+    (kh, kw), (ho, wo) = kernel, out_hw
+    win = windows(xp, kernel, stride, dilation, out_hw).reshape(n, ho, wo, kh, kw, groups, c // groups)
+    return win.transpose(5, 0, 1, 2, 3, 4, 6).reshape(groups, n * ho * wo, kh * kw * (c // groups))
+
+
+def col2im(cols, xp_shape, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
+    """The adjoint of im2col: cols (G, N·Ho·Wo, kh·kw·C/G) added back into (N, Hp, Wp, C).
+
+    One tap at a time: tap (i, j) of every patch lands on the strided slice of the
+    padded image that it was read from (see `tap`).
+    """
+    n, hp, wp, c = xp_shape
+    (kh, kw), (ho, wo) = kernel, out_hw
+    groups = cols.shape[0]
+    patches = cols.reshape(groups, n, ho, wo, kh, kw, c // groups).transpose(1, 2, 3, 4, 5, 0, 6)
+    patches = patches.reshape(n, ho, wo, kh, kw, c)
+    dxp = np.zeros(xp_shape, dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows, columns = tap(stride, dilation, out_hw, i, j)
+            dxp[:, rows, columns] += patches[:, :, :, i, j]
+    return dxp

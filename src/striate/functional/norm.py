@@ -24,7 +24,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gemm import column_sum as channel_sum  # Σ over the rows of (m, C) → (C,)
+
+
+def channel_sum(a2d):
+    """Σ over the rows of a2d (m, C) → (C,), as a product with a vector of ones: one BLAS
+    call, several times faster than a sum down the strided columns."""
+    return np.ones(len(a2d), a2d.dtype) @ a2d
 
 
 def channel_dot(a2d, b2d):

@@ -1,21 +1,24 @@
-"""Max and average pooling on NHWC arrays, forward and backward.
+"""Max and average pooling on NHWC arrays: the reference, forward and backward.
 
-A strided view (N, Ho, Wo, kh, kw, C) of the padded input holds every window (see
-im2col.windows; nothing is copied). Fixing the tap (i, j) inside the window,
+Every window of the padded input is a strided view (N, Ho, Wo, kh, kw, C) (see
+im2col.windows; nothing is copied). Max pooling takes each window's largest value and
+remembers where it was, its "switch" (argmax, the first maximum in row-major order, as
+PyTorch picks); backward sends each output's gradient to that one pixel::
 
-    win[:, :, :, i, j]      # (N, Ho, Wo, C)
+    window  [1 3]    y = 5, argmax = 2        dy = g   →   dx window [0 0]
+            [5 2]                                                    [g 0]
 
-holds, for every window at once, the pixel at that tap. Max pooling is the running
-`np.maximum` of those kh·kw slices, average pooling their sum / (kh·kw). The backward
-pass walks the same taps and sends the gradient back through them; no Python loop
-runs over pixels.
+Average pooling divides each window's sum by kh·kw (padded zeros count, as PyTorch's
+count_include_pad), and backward spreads dy / (kh·kw) over the window. Where windows
+overlap, the pixels they share add up the gradients they receive.
+The fast kernels (striate.functional.fast.pool) must equal these.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .im2col import output_hw, pad_nhwc, windows
+from .im2col import output_hw, pad_nhwc, tap, windows
 from .shapes import Pair, Padding
 
 NO_PADDING = ((0, 0), (0, 0))
@@ -26,103 +29,49 @@ def pool_output_hw(x_shape, kernel: Pair, stride: Pair, padding: Padding) -> Pai
     return output_hw(x_shape, kernel, stride, padding, (1, 1))
 
 
-def _taps(xp, kernel: Pair, stride: Pair, out_hw: Pair):
-    """The kh·kw tap slices (N, Ho, Wo, C) of xp's windows, in row-major order."""
-    win = windows(xp, kernel, stride, (1, 1), out_hw)
-    return [win[:, :, :, i, j] for i in range(kernel[0]) for j in range(kernel[1])]
-
-
-def _tiles(x_shape, kernel: Pair, stride: Pair, padding: Padding) -> bool:
-    """Whether the windows are non-overlapping tiles that cover x exactly (e.g. 2×2, stride 2)."""
-    return (tuple(stride) == tuple(kernel) and padding == NO_PADDING
-            and x_shape[1] % kernel[0] == 0 and x_shape[2] % kernel[1] == 0)
-
-
-def _tile_reduce(x, kernel: Pair, ufunc):
-    """Combine each kh×kw tile of x (N, Ho·kh, Wo·kw, C) with ufunc, in two passes::
-
-        rows  (N·Ho, kh, W·C)      the kh rows of a tile row, each a contiguous run
-              → r (N·Ho, W·C)      combined row by row
-        cols  (N·Ho·Wo, kw, C)     r seen as tiles of kw pixels
-              → y (N, Ho, Wo, C)   combined pixel by pixel
-
-    Long contiguous slices instead of kh·kw strided window taps: 1.3–1.8× faster.
-    """
-    n, h, w, c = x.shape
-    kh, kw = kernel
-    r = _combine(x.reshape(n * (h // kh), kh, w * c), ufunc)
-    return _combine(r.reshape(-1, kw, c), ufunc).reshape(n, h // kh, w // kw, c)
-
-
-def _combine(a, ufunc):
-    """ufunc over axis 1 of a (M, k, L) as k − 1 calls on contiguous (M, L) slices → new (M, L)."""
-    if a.shape[1] == 1:
-        return a[:, 0].copy()
-    acc = ufunc(a[:, 0], a[:, 1])
-    for i in range(2, a.shape[1]):
-        ufunc(acc, a[:, i], out=acc)
-    return acc
+def _scatter(share, dy, padded_shape, kernel: Pair, stride: Pair, padding: Padding, x_shape):
+    """Add share(i, j) (N, Ho, Wo, C), the gradient sent through window tap (i, j), onto
+    the pixels that tap reads; crop the padding → dx (N, H, W, C)."""
+    dxp = np.zeros(padded_shape, dtype=dy.dtype)
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            rows, cols = tap(stride, (1, 1), dy.shape[1:3], i, j)
+            dxp[:, rows, cols] += share(i, j)
+    (t, _), (l, _) = padding
+    return dxp[:, t : t + x_shape[1], l : l + x_shape[2]]
 
 
 def max_pool2d(x, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
-    """Max over each kh×kw window. x (N, H, W, C) → y (N, Ho, Wo, C). Padding is −∞."""
-    if _tiles(x.shape, kernel, stride, padding):
-        return _tile_reduce(x, kernel, np.maximum)
-    taps = _taps(pad_nhwc(x, padding, -np.inf), kernel, stride, pool_output_hw(x.shape, kernel, stride, padding))
-    y = np.maximum(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
-    for t in taps[2:]:
-        np.maximum(y, t, out=y)
-    return y
+    """Max over each kh×kw window, padding −∞. x (N, H, W, C) → (y (N, Ho, Wo, C), cache).
 
-
-def max_pool2d_backward(dy, x, y, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
-    """Route dy (N, Ho, Wo, C) to the first maximum of each window, as PyTorch does.
-
-    The winner of a window is its first pixel (row-major) equal to the window's max;
-    `taken` marks the windows already served so that ties send the gradient once.
-    When windows do not overlap (stride ≥ kernel) every pixel belongs to at most one
-    window, so each tap's share is written straight into dx instead of added.
+    The cache is the switches, argmax (N, Ho, Wo, C) ∈ [0, kh·kw), and the padded shape.
     """
-    out_hw = dy.shape[1:3]
+    n, _, _, c = x.shape
     xp = pad_nhwc(x, padding, -np.inf)
-    dxp = np.zeros(xp.shape, dtype=dy.dtype)
-    overlap = stride[0] < kernel[0] or stride[1] < kernel[1]
-    taken = None
-    for src, dst in zip(_taps(xp, kernel, stride, out_hw), _taps(dxp, kernel, stride, out_hw)):
-        win = np.equal(src, y)
-        if taken is None:
-            taken = win.copy()
-        else:
-            win &= ~taken
-            taken |= win
-        if overlap:
-            dst += win * dy
-        else:
-            np.multiply(win, dy, out=dst)
-    (t, _), (l, _) = padding
-    return dxp[:, t : t + x.shape[1], l : l + x.shape[2]]
+    ho, wo = pool_output_hw(x.shape, kernel, stride, padding)
+    win = windows(xp, kernel, stride, (1, 1), (ho, wo)).reshape(n, ho, wo, kernel[0] * kernel[1], c)
+    argmax = win.argmax(axis=3)  # (N, Ho, Wo, C)
+    y = np.take_along_axis(win, argmax[:, :, :, None], axis=3)[:, :, :, 0]
+    return y, (argmax, xp.shape, x.shape)
+
+
+def max_pool2d_backward(dy, cache, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
+    """Route dy (N, Ho, Wo, C) to each window's switch → dx (N, H, W, C)."""
+    argmax, padded_shape, x_shape = cache
+    share = lambda i, j: np.where(argmax == i * kernel[1] + j, dy, 0)  # noqa: E731 - one line, used once
+    return _scatter(share, dy, padded_shape, kernel, stride, padding, x_shape)
 
 
 def avg_pool2d(x, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
-    """Mean over each kh×kw window, padded zeros counted (PyTorch's count_include_pad)."""
-    if _tiles(x.shape, kernel, stride, padding):
-        y = _tile_reduce(x, kernel, np.add)
-        y *= 1.0 / (kernel[0] * kernel[1])
-        return y
-    taps = _taps(pad_nhwc(x, padding, 0.0), kernel, stride, pool_output_hw(x.shape, kernel, stride, padding))
-    y = taps[0] + taps[1] if len(taps) > 1 else taps[0].copy()
-    for t in taps[2:]:
-        y += t
-    y *= 1.0 / (kernel[0] * kernel[1])
-    return y
+    """Mean over each kh×kw window, padded zeros counted. x (N, H, W, C) → y (N, Ho, Wo, C)."""
+    xp = pad_nhwc(x, padding, 0.0)
+    win = windows(xp, kernel, stride, (1, 1), pool_output_hw(x.shape, kernel, stride, padding))
+    return win.mean(axis=(3, 4), dtype=x.dtype)
 
 
 def avg_pool2d_backward(dy, x_shape, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
     """Each window pixel receives dy / (kh·kw). dy (N, Ho, Wo, C) → dx (N, H, W, C)."""
     n, h, w, c = x_shape
     (t, b), (l, r) = padding
-    dxp = np.zeros((n, h + t + b, w + l + r, c), dtype=dy.dtype)
-    share = dy * (1.0 / (kernel[0] * kernel[1]))
-    for dst in _taps(dxp, kernel, stride, dy.shape[1:3]):
-        dst += share
-    return dxp[:, t : t + h, l : l + w]
+    share = dy / (kernel[0] * kernel[1])
+    return _scatter(lambda i, j: share, dy, (n, h + t + b, w + l + r, c), kernel, stride, padding, x_shape)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv import pad_nhwc
+from .im2col import pad_nhwc
 from .pool import avg_pool2d, avg_pool2d_backward, pool_output_hw
 from .shapes import Pair, Padding
 

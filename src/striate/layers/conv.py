@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..functional import conv as F
+from ..functional import fast
 from ..functional import padding as P
+from ..functional.switch import reference_path
 from ..functional.shapes import output_size, pair, parse_padding, resolve_padding
 from .base import Layer, grouped_channels, grouped_filters, keep_weight_args
 
@@ -88,6 +90,12 @@ class Conv2D(Layer):
             )
         return super()._check_input(x)
 
+    @property
+    def resolved_padding(self):
+        """((top, bottom), (left, right)): the zeros (or mirrored pixels) added for the
+        input size the layer was built for, or last ran on ("same" depends on it)."""
+        return self._pad
+
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)
         if None in self.input_shape[:2]:
@@ -95,18 +103,38 @@ class Conv2D(Layer):
         pad, mode_pad = self._pad, None
         if self.padding_mode != "zeros":  # pad here by reflection etc.; the kernel then pads nothing
             x, mode_pad, pad = P.pad2d(x, pad, self.padding_mode), (x.shape, pad), ((0, 0), (0, 0))
-        y, xp = F.conv2d(x, self.params["kernel"], self.params.get("bias"), self.stride, pad,
-                         self.dilation, self.groups, self._workspace[training], training)
-        return self._keep(training, y, (xp, x.shape, pad, mode_pad))  # y (N, Ho, Wo, F)
+        y, cache = conv_forward(self, x, self.params["kernel"], self.stride, pad, self.dilation, training)
+        return self._keep(training, y, (cache, pad, mode_pad))  # y (N, Ho, Wo, F)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, Ho, Wo, F)
-        xp, x_shape, pad, mode_pad = self._cache
-        dx, dkernel, dbias = F.conv2d_backward(dy, xp, x_shape, self.params["kernel"], self.stride, pad,
-                                               self.dilation, self.groups, input_grad, self._workspace[True])
+        cache, pad, mode_pad = self._cache
+        dx, dkernel, dbias = conv_backward(self, dy, cache, self.params["kernel"], self.stride, pad, self.dilation,
+                                           input_grad)
         if mode_pad is not None and dx is not None:
             dx = P.pad2d_backward(dx, *mode_pad, self.padding_mode)
         self.grads["kernel"] = dkernel
         if self.use_bias:
             self.grads["bias"] = dbias
         return dx
+
+
+def conv_forward(layer, x, kernel, stride, pad, dilation, training):
+    """layer's convolution of x on the path striate.reference() picks: the reference op, or
+    the fast kernel with the layer's scratch buffers → (y, cache for conv_backward)."""
+    bias = layer.params.get("bias")
+    if reference_path():
+        y, cache = F.conv2d(x, kernel, bias, stride, pad, dilation, layer.groups)
+        return y, (F, cache)
+    y, cache = fast.conv2d(x, kernel, bias, stride, pad, dilation, layer.groups,
+                           workspace=layer._workspace[training], training=training)
+    return y, (fast, cache)
+
+
+def conv_backward(layer, dy, cached, kernel, stride, pad, dilation, input_grad):
+    """conv2d_backward of the ops that made the cache (whatever the switch says now)."""
+    ops, cache = cached
+    if ops is F:
+        return F.conv2d_backward(dy, cache, kernel, stride, pad, dilation, layer.groups, input_grad)
+    return fast.conv2d_backward(dy, cache, kernel, stride, pad, dilation, layer.groups, input_grad,
+                                workspace=layer._workspace[True])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..functional import conv as F
 from ..functional import padding as P
 from ..functional.shapes import output_size, pair, resolve_padding
 from .base import Layer, grouped_channels, grouped_filters, keep_weight_args, positive_int
+from .conv import conv_backward, conv_forward
 
 
 class Conv1D(Layer):
@@ -81,16 +81,15 @@ class Conv1D(Layer):
         x4, pad, mode_pad = x[:, None], self._pad, None  # (N, 1, L, C)
         if self.padding_mode != "zeros":
             x4, mode_pad, pad = P.pad2d(x4, pad, self.padding_mode), (x4.shape, pad), ((0, 0), (0, 0))
-        y, xp = F.conv2d(x4, self.params["kernel"][None], self.params.get("bias"), (1, self.stride), pad,
-                           (1, self.dilation), self.groups, self._workspace[training], training)
-        return self._keep(training, y[:, 0], (xp, x4.shape, pad, mode_pad))  # (N, Lo, F)
+        y, cache = conv_forward(self, x4, self.params["kernel"][None], (1, self.stride), pad, (1, self.dilation),
+                                training)
+        return self._keep(training, y[:, 0], (cache, pad, mode_pad))  # (N, Lo, F)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, Lo, F)
-        xp, x4_shape, pad, mode_pad = self._cache
-        dx, dkernel, dbias = F.conv2d_backward(dy[:, None], xp, x4_shape, self.params["kernel"][None],
-                                               (1, self.stride), pad, (1, self.dilation), self.groups,
-                                               input_grad, self._workspace[True])
+        cache, pad, mode_pad = self._cache
+        dx, dkernel, dbias = conv_backward(self, dy[:, None], cache, self.params["kernel"][None], (1, self.stride),
+                                           pad, (1, self.dilation), input_grad)
         self.grads["kernel"] = dkernel[0]
         if self.use_bias:
             self.grads["bias"] = dbias

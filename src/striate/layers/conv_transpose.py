@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ..functional import conv_transpose as F
+from ..functional import fast
+from ..functional.switch import reference_path
 from ..functional.shapes import effective_size, pair, parse_padding
 from .base import Layer, grouped_channels, grouped_filters, keep_weight_args
 
@@ -91,15 +93,22 @@ class Conv2DTranspose(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)
-        y = F.conv_transpose2d(x, self.params["kernel"], self.params.get("bias"), self.stride, self.padding,
-                               self.output_padding, self.dilation, self.groups, self._workspace[training])
-        return self._keep(training, y, x)  # y (N, Ho, Wo, F)
+        args = (x, self.params["kernel"], self.params.get("bias"), self.stride, self.padding, self.output_padding,
+                self.dilation, self.groups)
+        if reference_path():
+            y, x = F.conv_transpose2d(*args)
+        else:
+            y, x = fast.conv_transpose2d(*args, workspace=self._workspace[training])
+        return self._keep(training, y, (reference_path(), x))  # y (N, Ho, Wo, F)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, Ho, Wo, F)
-        dx, dkernel, dbias = F.conv_transpose2d_backward(dy, self._cache, self.params["kernel"], self.stride,
-                                                         self.padding, self.dilation, self.groups, input_grad,
-                                                         self._workspace[True])
+        reference, x = self._cache  # which ops made the cache, and the cache
+        args = (dy, x, self.params["kernel"], self.stride, self.padding, self.dilation, self.groups, input_grad)
+        if reference:
+            dx, dkernel, dbias = F.conv_transpose2d_backward(*args)
+        else:
+            dx, dkernel, dbias = fast.conv_transpose2d_backward(*args, workspace=self._workspace[True])
         self.grads["kernel"] = dkernel
         if self.use_bias:
             self.grads["bias"] = dbias

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functional.gemm import dot
+from ..functional import linear as F
+from ..functional import fast
+from ..functional.switch import reference_path
 from .base import Layer, keep_weight_args, positive_int
 
 
@@ -45,18 +47,17 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, in_features)
-        y = dot(x, self.params["kernel"])
-        if self.use_bias:
-            y += self.params["bias"]
-        return self._keep(training, y, x)  # (N, units)
+        ops = F if reference_path() else fast
+        y, x = ops.dense(x, self.params["kernel"], self.params.get("bias"))
+        return self._keep(training, y, (ops, x))  # (N, units)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, units)
-        x = self._cache
-        self.grads["kernel"] = dot(x.T, dy)
+        ops, x = self._cache  # the ops that made the cache, and the cache
+        dx, self.grads["kernel"], dbias = ops.dense_backward(dy, x, self.params["kernel"], input_grad)
         if self.use_bias:
-            self.grads["bias"] = dy.sum(axis=0)
-        return dot(dy, self.params["kernel"].T) if input_grad else None
+            self.grads["bias"] = dbias
+        return dx
 
 
 class Flatten(Layer):

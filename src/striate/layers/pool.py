@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..functional import fast
 from ..functional import pool as F
+from ..functional.switch import reference_path
 from ..functional.shapes import output_size, pair, parse_padding
 from .base import Layer
 
@@ -52,13 +54,14 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)
-        y = F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
-        return self._keep(training, y, (x, y))  # backward finds the winners again from x and y
+        ops = F if reference_path() else fast
+        y, cache = ops.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return self._keep(training, y, (ops, cache))  # the reference keeps the switches, fast (x, y)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)
-        x, y = self._cache
-        return F.max_pool2d_backward(dy, x, y, self.kernel_size, self.stride, self.padding)
+        ops, cache = self._cache
+        return ops.max_pool2d_backward(dy, cache, self.kernel_size, self.stride, self.padding)
 
 
 class AvgPool2D(_Pool2D):
@@ -69,9 +72,11 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)
-        y = F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
-        return self._keep(training, y, x.shape)
+        ops = F if reference_path() else fast
+        y = ops.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return self._keep(training, y, (ops, x.shape))
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)
-        return F.avg_pool2d_backward(dy, self._cache, self.kernel_size, self.stride, self.padding)
+        ops, x_shape = self._cache
+        return ops.avg_pool2d_backward(dy, x_shape, self.kernel_size, self.stride, self.padding)

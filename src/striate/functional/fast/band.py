@@ -21,30 +21,17 @@ but in one well-shaped product, and the only scatter left is kh adds of whole ro
 other methods add or gather runs of C numbers; with few channels those short runs cost
 more than the band's zeros. On LeNet-5's second layer (14 × 14 × 6 → 10 × 10 × 16, 5 × 5)
 it is twice as fast as shift and accumulate. Measured over 26 layer shapes, it wins
-while C · Wp / kw ≤ 32 and Wp / kw ≤ 4 (`pays`), and loses beyond: up to 2.6× slower
-with C = 64, 2.3× with C = 1 on a 92-pixel-wide image.
+while C · Wp / kw ≤ 32 and Wp / kw ≤ 4 (algorithms.band_fits), and loses beyond: up to
+2.6× slower with C = 64, 2.3× with C = 1 on a 92-pixel-wide image.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..shapes import Padding, Pair
 from .gemm import dot
-from .shapes import Padding, Pair
 from .workspace import buffer
-
-CROSSOVER = 32  # C · Wp / kw at which the band's wasted multiply-adds stop paying
-MAX_WASTE = 4  # Wp / kw: beyond, the band loses whatever the channels (C = 1 on wide images)
-MAX_BYTES = 8 << 20  # the band matrix itself
-
-
-def pays(x_shape, kernel_shape, padding: Padding) -> bool:
-    """Whether the band product beats the other methods for this layer (see above)."""
-    (_, _), (l, r) = padding
-    c, wp = x_shape[3], x_shape[2] + l + r
-    kh, kw, _, f = kernel_shape
-    small = c * wp <= CROSSOVER * kw and wp <= MAX_WASTE * kw
-    return small and wp * f * kh * wp * c * 4 <= MAX_BYTES  # (Wo ≤ Wp: a bound on the band's size)
 
 
 def band_kernel(kernel, wo: int, wp: int, sw: int, dw: int, workspace=None) -> np.ndarray:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..shapes import Padding, Pair
 from .gemm import dot
-from .shapes import Padding, Pair
 from .workspace import buffer
 
 

@@ -1,0 +1,108 @@
+"""Which fast method each layer uses: the one table, its rules, and the measurements behind them.
+
+Every choice between algorithms in striate.functional.fast is made here, and every
+tuned constant lives here. Each method gives the reference's numbers (up to float
+rounding; the tests check every one against striate.functional); the rules only pick
+the fastest. Measured on 2 cores (AVX-512 Xeon, OpenBLAS), float32::
+
+  decision              method        rule (see the functions below)             measured
+  --------------------  ------------  -----------------------------------------  -----------------------------------
+  conv patches          chunks        batches in chunks of CHUNK_BYTES of        a chunk's patches stay in L2 for
+                                      patches                                    its product: half the traffic
+                        whole         training, K·F ≤ SMALL_KERNEL and the       LeNet-5, 128 images a shard:
+                                      batch's patches ≤ WHOLE_BYTES: gathered    9.7 → 8.3 ms a step; inference
+                                      once, kept for backward                    is faster chunked (72k vs 62k/s)
+  conv product          per image     K·F ≤ SMALL_KERNEL                         K = 25, F = 6: one long thin
+                        one product   otherwise                                  product 26 GFLOP/s, per image
+                                                                                 1.2–2.6× faster
+  conv input gradient   band          groups = 1, C·Wp/kw ≤ BAND_CROSSOVER,      LeNet-5 layer 2 at 32 images:
+                                      Wp/kw ≤ BAND_MAX_WASTE, band ≤             0.98 → 0.52 ms; over 26 shapes
+                                      BAND_MAX_BYTES                             it loses beyond (2.6× at C = 64)
+                        full          stride 1 and F·N·H·W ≤ 2·C·M               a plain convolution of dy: no
+                                                                                 scatter
+                        shift         stride 1, groups = 1 (many filters for     kh·kw long adds instead of
+                                      few channels)                              kh·kw·C short ones
+                        taps          anything else                              one product per tap, added back
+  max/avg pooling       tiles         stride = kernel, no padding, sizes         1.3–1.8× faster than the taps;
+                                      divisible                                  batch-1 latency 70 → 61 µs
+                        taps          otherwise                                  running max of kh·kw slices
+
+K = kh·kw·C (one patch), F filters, M = N·Ho·Wo output pixels, Wp the padded width.
+"""
+
+from __future__ import annotations
+
+CHUNK_BYTES = 3 << 20  # patches per chunk: about what a core's L2 cache holds
+SMALL_KERNEL = 4096  # K·F at or below which a layer's products go image by image
+WHOLE_BYTES = 16 << 20  # most patches a small-kernel layer gathers at once (and keeps for backward)
+BAND_CROSSOVER = 32  # C · Wp / kw at which the band's wasted multiply-adds stop paying
+BAND_MAX_WASTE = 4  # Wp / kw: beyond, the band loses whatever the channels (C = 1 on wide images)
+BAND_MAX_BYTES = 8 << 20  # the band matrix itself
+
+INPUT_GRAD_METHODS = ("band", "full", "shift", "taps")
+
+
+def chunks(n: int, bytes_per_image: int, chunk_bytes: int | None = None):
+    """(start, stop) ranges covering 0..n, each about chunk_bytes (CHUNK_BYTES) of patches."""
+    limit = CHUNK_BYTES if chunk_bytes is None else chunk_bytes
+    if 0 < n * bytes_per_image <= limit:
+        return [(0, n)]  # the common case for small batches, without the arithmetic
+    step = max(1, min(n, limit // max(bytes_per_image, 1)))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
+def small_kernel(k: int, f: int) -> bool:
+    """Whether a (K, F) kernel matrix is small enough for per-image products."""
+    return k * f <= SMALL_KERNEL
+
+
+def patch_chunks(n: int, pixels: int, k: int, f: int, groups: int, itemsize: int, training: bool,
+                 chunk_bytes: int | None = None):
+    """The batch chunks in which a convolution gathers its patches: the whole batch in
+    training for a small kernel that fits WHOLE_BYTES (chunk_bytes, when given, bounds
+    both), else cache-sized chunks."""
+    per_image = pixels * k * groups * itemsize
+    whole_bytes = WHOLE_BYTES if chunk_bytes is None else chunk_bytes
+    if training and small_kernel(k, f) and n * per_image <= whole_bytes:
+        return [(0, n)]
+    return chunks(n, per_image, chunk_bytes)
+
+
+def band_fits(x_shape, kernel_shape, padding) -> bool:
+    """Whether the band product beats the other input-gradient methods (see band.py)."""
+    (_, _), (l, r) = padding
+    c, wp = x_shape[3], x_shape[2] + l + r
+    kh, kw, _, f = kernel_shape
+    small = c * wp <= BAND_CROSSOVER * kw and wp <= BAND_MAX_WASTE * kw
+    return small and wp * f * kh * wp * c * 4 <= BAND_MAX_BYTES  # (Wo ≤ Wp: a bound on the band's size)
+
+
+def input_grad_method(x_shape, kernel_shape, dy_shape, stride, padding, groups: int) -> str:
+    """The input-gradient method of a convolution, by the rules in the table above."""
+    n, h, w, c = x_shape
+    f = kernel_shape[3]
+    m = dy_shape[0] * dy_shape[1] * dy_shape[2]
+    if groups == 1 and band_fits(x_shape, kernel_shape, padding):
+        return "band"
+    if tuple(stride) == (1, 1) and f * n * h * w <= 2 * c * m:
+        return "full"
+    if tuple(stride) == (1, 1) and groups == 1:
+        return "shift"
+    return "taps"
+
+
+def check_input_grad_method(method: str, stride, groups: int) -> None:
+    """ValueError unless `method` is one of INPUT_GRAD_METHODS and applies to this layer."""
+    if method not in INPUT_GRAD_METHODS:
+        raise ValueError(f"conv2d_backward: dx_method must be one of {', '.join(INPUT_GRAD_METHODS)}, "
+                         f"got {method!r}")
+    if method in ("full", "shift") and tuple(stride) != (1, 1):
+        raise ValueError(f"conv2d_backward: dx_method {method!r} needs stride 1, got {tuple(stride)}")
+    if method in ("band", "shift") and groups != 1:
+        raise ValueError(f"conv2d_backward: dx_method {method!r} needs groups = 1, got {groups}")
+
+
+def pool_tiles(x_shape, kernel, stride, padding) -> bool:
+    """Whether pooling windows are non-overlapping tiles that cover x exactly (2×2, stride 2)."""
+    return (tuple(stride) == tuple(kernel) and padding == ((0, 0), (0, 0))
+            and x_shape[1] % kernel[0] == 0 and x_shape[2] % kernel[1] == 0)

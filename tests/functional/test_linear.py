@@ -1,0 +1,30 @@
+"""The dense op, reference and fast: finite differences, and the fast one equal to the reference."""
+
+import numpy as np
+
+from striate.functional import linear as reference
+from striate.functional import fast
+
+from ..gradcheck import numeric_grad
+
+
+def test_reference_backward_matches_finite_differences(rng):
+    x, kernel, bias = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
+    y, cache = reference.dense(x, kernel, bias)
+    dy = rng.standard_normal(y.shape)
+    grads = reference.dense_backward(dy, cache, kernel)
+    loss = lambda: float(np.sum(reference.dense(x, kernel, bias)[0] * dy))  # noqa: E731
+    for analytic, wrt in zip(grads, (x, kernel, bias)):
+        np.testing.assert_allclose(analytic, numeric_grad(loss, wrt), rtol=1e-6, atol=1e-8)
+
+
+def test_fast_equals_the_reference(rng):
+    for n, i, o in [(1, 1, 1), (7, 13, 5), (64, 400, 120)]:
+        x, kernel, bias = rng.standard_normal((n, i)), rng.standard_normal((i, o)), rng.standard_normal(o)
+        y_ref, cache_ref = reference.dense(x, kernel, bias)
+        y, cache = fast.dense(x, kernel, bias)
+        np.testing.assert_allclose(y, y_ref, rtol=1e-12)
+        dy = rng.standard_normal(y.shape)
+        for a, b in zip(fast.dense_backward(dy, cache, kernel), reference.dense_backward(dy, cache_ref, kernel)):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+        assert fast.dense_backward(dy, cache, kernel, input_grad=False)[0] is None
