@@ -93,8 +93,9 @@ class Conv2D(Layer):
     @property
     def resolved_padding(self):
         """((top, bottom), (left, right)): the zeros (or mirrored pixels) added for the
-        input size the layer was built for, or last ran on ("same" depends on it)."""
-        return self._pad
+        input size the layer was built for, or last ran on ("same" depends on it); None
+        before it is built."""
+        return getattr(self, "_pad", None)
 
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)

@@ -74,6 +74,13 @@ class Conv1D(Layer):
             P.check_padding((1, length), self._pad, self.padding_mode, self.name)
         return output_size(length, self.kernel_size, self.stride, self._pad[1], self.dilation, self.name, "length")
 
+    @property
+    def resolved_padding(self):
+        """(left, right): the padding added along the length for the input the layer was
+        built for, or last ran on ("same" depends on it); None before that."""
+        pad = getattr(self, "_pad", None)
+        return None if pad is None else pad[1]
+
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, L, C)
         if self.input_shape[0] is None:

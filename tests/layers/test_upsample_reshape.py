@@ -6,8 +6,8 @@ import pytest
 from striate import layers as L
 from striate.functional.upsample import linear_matrix
 
-from . import reference_layers as ref
-from .gradcheck import check_layer
+from .. import reference_layers as ref
+from ..gradcheck import check_layer
 
 
 def test_nearest_hand_example():
@@ -24,7 +24,7 @@ def test_bilinear_weights_are_pytorchs_align_corners_false():
 @pytest.mark.parametrize("mode", ["nearest", "bilinear"])
 @pytest.mark.parametrize("size", [2, (3, 2), (1, 4)])
 def test_upsampling_matches_pytorch_and_finite_differences(mode, size, rng):
-    from .oracle import nchw, nhwc, torch
+    from ..oracle import nchw, nhwc, torch
 
     x = rng.standard_normal((2, 4, 5, 3))
     layer = L.UpSampling2D(size, mode)

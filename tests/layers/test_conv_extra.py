@@ -7,9 +7,9 @@ import striate
 from striate import layers as L
 from striate.functional.padding import pad2d
 
-from . import reference
-from . import reference_layers as ref
-from .gradcheck import check_layer
+from .. import reference
+from .. import reference_layers as ref
+from ..gradcheck import check_layer
 
 # (C, F, kernel, stride, padding, output_padding, dilation, groups)
 TRANSPOSED = [
@@ -31,7 +31,7 @@ def make_transposed(cfg, rng, size=(4, 5)):
 
 @pytest.mark.parametrize("cfg", TRANSPOSED)
 def test_conv_transpose_matches_loops_and_pytorch(cfg, rng):
-    from .oracle import nchw, nhwc, to_torch, torch
+    from ..oracle import nchw, nhwc, to_torch, torch
 
     c, f, k, s, p, op, d, g = cfg
     layer, x = make_transposed(cfg, rng)
@@ -94,14 +94,14 @@ def test_padding_modes_gather_the_right_pixels(mode, rng):
 @pytest.mark.parametrize("padding,stride,groups", [(((1, 1), (1, 1)), (1, 1), 1), (((2, 1), (0, 2)), (2, 1), 2),
                                                    ("same", (1, 1), 1)])
 def test_conv_padding_modes_match_pytorch_and_finite_differences(mode, padding, stride, groups, rng):
-    from .oracle import conv_weight, conv_weight_grad, nchw, nhwc, pad_lrtb, to_torch, torch
+    from ..oracle import conv_weight, conv_weight_grad, nchw, nhwc, pad_lrtb, to_torch, torch
 
     layer = L.Conv2D(4, 3, stride=stride, padding=padding, groups=groups, padding_mode=mode)
     layer.build((5, 6, 2), rng=rng, dtype=np.float64)
     layer.params["bias"][...] = rng.standard_normal(4)
     x = rng.standard_normal((2, 5, 6, 2))
     y = layer.forward(x, training=True)
-    pad = layer._pad
+    pad = layer.resolved_padding
     expected = reference.conv2d(pad2d(x, pad, mode), layer.params["kernel"], layer.params["bias"], stride,
                                 ((0, 0), (0, 0)), (1, 1), groups)
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
@@ -130,7 +130,7 @@ def test_padding_mode_errors():
 @pytest.mark.parametrize("multiplier", [1, 2])
 def test_depthwise_conv_is_one_kernel_per_channel(multiplier, rng):
     """groups == in_channels: output channel c·m + j sees input channel c alone, as in PyTorch."""
-    from .oracle import conv_weight, conv_weight_grad, nchw, nhwc, torch
+    from ..oracle import conv_weight, conv_weight_grad, nchw, nhwc, torch
 
     c = 3
     layer = L.Conv2D(c * multiplier, 3, padding=1, groups=c)
@@ -165,7 +165,7 @@ CONV1D = [  # (C, F, k, stride, padding, dilation, groups, mode)
 
 @pytest.mark.parametrize("cfg", CONV1D)
 def test_conv1d_matches_pytorch_and_finite_differences(cfg, rng):
-    from .oracle import to_torch, torch
+    from ..oracle import to_torch, torch
 
     c, f, k, s, p, d, g, mode = cfg
     layer = L.Conv1D(f, k, stride=s, padding=p, dilation=d, groups=g, padding_mode=mode)
@@ -179,7 +179,7 @@ def test_conv1d_matches_pytorch_and_finite_differences(cfg, rng):
     tx = to_torch(np.ascontiguousarray(x.transpose(0, 2, 1)))
     tw = to_torch(np.ascontiguousarray(layer.params["kernel"].transpose(2, 1, 0)))
     tb = to_torch(layer.params["bias"])
-    left, right = layer._pad[1]
+    left, right = layer.resolved_padding
     tpad = torch.nn.functional.pad(tx, (left, right), mode="constant" if mode == "zeros" else mode)
     ty = torch.nn.functional.conv1d(tpad, tw, tb, s, 0, d, g)
     ty.backward(torch.tensor(dy.transpose(0, 2, 1)))
@@ -203,7 +203,7 @@ def test_conv1d_in_a_model_with_variable_length(rng):
 
 def test_conv_transpose_output_padding_beyond_the_stride_matches_pytorch(rng):
     """output_padding may reach the dilation when it exceeds the stride (as in PyTorch)."""
-    from .oracle import nchw, nhwc, to_torch, torch
+    from ..oracle import nchw, nhwc, to_torch, torch
 
     layer = L.Conv2DTranspose(2, 3, stride=1, dilation=2, output_padding=1)
     layer.build((4, 4, 3), dtype=np.float64)

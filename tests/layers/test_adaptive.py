@@ -7,8 +7,8 @@ import striate
 from striate import layers as L
 from striate.functional.adaptive import bins
 
-from . import reference_layers as ref
-from .gradcheck import check_layer
+from .. import reference_layers as ref
+from ..gradcheck import check_layer
 
 
 def test_bins_are_pytorchs_floor_and_ceil_boundaries():
@@ -24,7 +24,7 @@ SIZES = [((7, 9), (3, 4)), ((6, 6), (3, 3)), ((5, 4), (5, 4)), ((4, 5), (6, 7)),
 @pytest.mark.parametrize("op,cls", [("avg", L.AdaptiveAvgPool2D), ("max", L.AdaptiveMaxPool2D)])
 @pytest.mark.parametrize("hw,out", SIZES)
 def test_adaptive_pool_matches_loops_and_pytorch(op, cls, hw, out, rng):
-    from .oracle import nchw, nhwc, torch
+    from ..oracle import nchw, nhwc, torch
 
     x = rng.permutation(2 * hw[0] * hw[1] * 3).reshape(2, *hw, 3) / 10.0  # distinct: one maximum per bin
     layer = cls(out)
@@ -52,7 +52,7 @@ def test_adaptive_pool_gradients_match_finite_differences(cls, rng):
 @pytest.mark.parametrize("op,cls", [("avg", L.GlobalAvgPool2D), ("max", L.GlobalMaxPool2D)])
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_global_pools_match_pytorch_and_finite_differences(op, cls, keepdims, rng):
-    from .oracle import nchw, torch
+    from ..oracle import nchw, torch
 
     x = rng.permutation(2 * 5 * 6 * 3).reshape(2, 5, 6, 3) / 10.0
     layer = cls(keepdims=keepdims)
@@ -96,7 +96,7 @@ def test_flatten_after_a_variable_size_layer_says_to_pool_first():
 def test_same_padding_convolutions_build_for_unknown_sizes(rng):
     model = striate.Sequential([L.Conv2D(4, 3, padding="same"), L.ReLU(), L.Conv2D(4, 5, stride=2, padding="same"),
                                 L.GlobalMaxPool2D(), L.Dense(2)], input_shape=(None, None, 1), seed=0)
-    assert model.layers[0]._pad == ((1, 1), (1, 1)) and model.layers[2]._pad == ((1, 2), (1, 2))
+    assert model.layers[0].resolved_padding == ((1, 1), (1, 1)) and model.layers[2].resolved_padding == ((1, 2), (1, 2))
     assert model.predict(rng.random((2, 8, 6, 1))).shape == (2, 2)
     assert model.layers[2].forward(rng.random((1, 8, 6, 4))).shape == (1, 4, 3, 4)
     with pytest.raises(ValueError, match="padding='same' with stride 2 needs an input size divisible by the stride"):

@@ -5,8 +5,8 @@ import pytest
 
 from striate import layers as L
 
-from . import reference
-from .gradcheck import check_layer
+from .. import reference
+from ..gradcheck import check_layer
 
 # (kernel, stride, padding)
 CONFIGS = [
@@ -55,7 +55,7 @@ def test_gradients_match_finite_differences(cls, cfg, rng):
 @pytest.mark.parametrize("op,cls", [("max", L.MaxPool2D), ("avg", L.AvgPool2D)])
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_forward_and_gradient_match_pytorch(op, cls, cfg, rng):
-    from .oracle import nchw, nhwc, torch
+    from ..oracle import nchw, nhwc, torch
 
     layer, x = make(cls, cfg, rng)
     y = layer.forward(x, training=True)

@@ -6,7 +6,7 @@ import pytest
 from striate import layers as L
 from striate import losses
 
-from .gradcheck import check_layer, numeric_grad
+from ..gradcheck import check_layer, numeric_grad
 
 
 def built(layer, shape, rng=None):
@@ -46,7 +46,7 @@ def test_activation_gradients(cls, rng):
     ("ReLU", "relu"), ("Sigmoid", "sigmoid"), ("Tanh", "tanh"), ("Softmax", "softmax"),
 ])
 def test_activations_match_pytorch(name, fn, rng):
-    from .oracle import to_torch, torch
+    from ..oracle import to_torch, torch
 
     layer = built(getattr(L, name)(), (6,))
     x = rng.standard_normal((4, 6))
@@ -85,7 +85,7 @@ def test_cross_entropy_is_stable_for_huge_logits():
 
 
 def test_losses_match_pytorch(rng):
-    from .oracle import to_torch, torch
+    from ..oracle import to_torch, torch
 
     logits, labels = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
     ce = losses.CrossEntropy()

@@ -6,8 +6,8 @@ import pytest
 from striate import layers as L
 from striate.functional.pool_extra import gaussian_weights
 
-from . import reference_layers as ref
-from .gradcheck import check_layer
+from .. import reference_layers as ref
+from ..gradcheck import check_layer
 
 # (kernel, stride, padding)
 CONFIGS = [((2, 2), None, 0), ((3, 3), (2, 2), 1), ((3, 2), (1, 2), (1, 0)), ((3, 3), (1, 1), 0)]
@@ -26,7 +26,7 @@ def build(layer, x):
 # ---- SumPool2D ----------------------------------------------------------------------
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_sum_pool_matches_loops_gradients_and_pytorch(cfg, rng):
-    from .oracle import nchw, nhwc, torch
+    from ..oracle import nchw, nhwc, torch
 
     k, s, p = cfg
     x = rng.standard_normal((2, 6, 7, 3))
@@ -54,7 +54,7 @@ def test_sum_pool_hand_example():
 @pytest.mark.parametrize("p", [1, 2, 3.5])
 @pytest.mark.parametrize("cfg", [((2, 2), None), ((3, 2), (1, 2)), ((3, 3), (2, 2))])
 def test_lp_pool_matches_loops_gradients_and_pytorch(p, cfg, rng):
-    from .oracle import nchw, nhwc, torch
+    from ..oracle import nchw, nhwc, torch
 
     k, s = cfg
     x = positive(rng, (2, 6, 7, 3))
@@ -100,7 +100,7 @@ def test_gaussian_weights_sum_to_one_and_peak_in_the_centre():
 @pytest.mark.parametrize("trainable", [False, True])
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_weighted_pool_matches_loops_gradients_and_pytorch(cfg, trainable, rng):
-    from .oracle import nchw, nhwc, to_torch, torch
+    from ..oracle import nchw, nhwc, to_torch, torch
 
     k, s, p = cfg
     weights = rng.standard_normal(k)
@@ -149,7 +149,7 @@ def test_weighted_pool_errors_name_the_argument():
 # ---- ChannelMaxPool -------------------------------------------------------------------
 @pytest.mark.parametrize("shape,groups", [((2, 4, 5, 6), 3), ((2, 4, 5, 6), 2), ((3, 8), 4), ((2, 5, 6), 1)])
 def test_channel_max_pool_matches_loops_gradients_and_pytorch(shape, groups, rng):
-    from .oracle import to_torch, torch
+    from ..oracle import to_torch, torch
 
     x = rng.permutation(int(np.prod(shape))).reshape(shape) / 7.0  # distinct: one winner per group
     layer = build(L.ChannelMaxPool(groups), x)

@@ -8,7 +8,7 @@ import pytest
 from striate import layers as L
 from striate.functional.activation_extra import erf
 
-from .gradcheck import check_layer
+from ..gradcheck import check_layer
 
 
 def away_from_zero(rng, shape):
@@ -35,7 +35,7 @@ LAYERS = [
 
 @pytest.mark.parametrize("make,torch_fn", LAYERS)
 def test_activation_matches_pytorch_and_finite_differences(make, torch_fn, rng):
-    from .oracle import to_torch, torch
+    from ..oracle import to_torch, torch
 
     x = away_from_zero(rng, (3, 4, 5, 2))
     layer = make()
