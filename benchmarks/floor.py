@@ -28,9 +28,7 @@ import numpy as np
 
 from striate import layers as L
 from striate import parallel
-from striate.functional import conv_band
-from striate.functional.conv import patch_chunks
-from striate.functional.im2col import chunks
+from striate.functional.fast import algorithms as A
 
 from .__main__ import make_jobs, set_threads, time_row
 from .workloads import striate_model
@@ -51,18 +49,19 @@ def conv_products(layer, n: int, training: bool, first: bool) -> list[tuple]:
     (h, w, c), (ho, wo, f) = layer.input_shape, layer.output_shape
     kh, kw = layer.kernel_size
     k = kh * kw * c
-    fwd = [(e - s, ho * wo, k, f) for s, e in patch_chunks(n, ho * wo, k, f, 1, 4, training)]
+    fwd = [(e - s, ho * wo, k, f) for s, e in A.patch_chunks(n, ho * wo, k, f, 1, 4, training)]
     out = [(b * hw, kk, ff, False) for b, hw, kk, ff in fwd]
     if not training:
         return out
     out += [(kk, b * hw, ff, True) for b, hw, kk, ff in fwd]  # patchesᵀ @ dy
     if first:  # the first layer's input gradient is never computed
         return out
-    pad = layer._pad
-    if layer.groups == 1 and conv_band.pays((n, h, w, c), (kh, kw, c, f), pad):  # as conv2d_backward: one band product
+    pad = layer.resolved_padding
+    method = A.input_grad_method((n, h, w, c), (kh, kw, c, f), (n, ho, wo, f), layer.stride, pad, layer.groups)
+    if method == "band":  # as conv2d_backward: one band product
         return out + [(n * ho, wo * f, kh * (w + sum(pad[1])) * c, False)]
-    if f * h * w <= 2 * c * ho * wo:  # a full convolution, F in and C out
-        return out + [((e - s) * h * w, kh * kw * f, c, False) for s, e in chunks(n, h * w * kh * kw * f * 4)]
+    if method == "full":  # a full convolution, F in and C out
+        return out + [((e - s) * h * w, kh * kw * f, c, False) for s, e in A.chunks(n, h * w * kh * kw * f * 4)]
     return out + [(n * ho * wo, f, kh * kw * c, False)]  # else one product for all taps
 
 
