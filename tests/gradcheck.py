@@ -38,3 +38,14 @@ def check_layer(layer, x, rng, rtol=1e-6, atol=1e-8, training=False):
         numeric[key] = numeric_grad(objective, p)
     for key in numeric:
         np.testing.assert_allclose(analytic[key], numeric[key], rtol=rtol, atol=atol, err_msg=f"d/d{key}")
+
+
+def check_op(forward, analytic, arrays, dy, rtol=1e-6, atol=1e-8):
+    """Compare an op's analytic gradients with finite differences of sum(forward() · dy).
+
+    forward() recomputes the op's output from `arrays` (which are changed in place while
+    differentiating); analytic holds d/d array for each, in the same order.
+    """
+    loss = lambda: float(np.sum(forward() * dy))  # noqa: E731
+    for i, (grad, a) in enumerate(zip(analytic, arrays)):
+        np.testing.assert_allclose(grad, numeric_grad(loss, a), rtol=rtol, atol=atol, err_msg=f"argument {i}")

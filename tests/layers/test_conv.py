@@ -8,17 +8,11 @@ import striate
 from striate import layers as L
 
 from .. import reference
+from ..functional.test_conv import CONFIGS as REFERENCE_CONFIGS
 from ..gradcheck import check_layer
 
-# (C, F, kernel, stride, padding, dilation, groups) on small inputs
 CONFIGS = [
-    (3, 4, (3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
-    (2, 3, (3, 2), (2, 1), ((1, 1), (0, 2)), (1, 1), 1),
-    (4, 4, (3, 3), (1, 1), ((2, 1), (1, 2)), (2, 2), 2),
-    (4, 6, (2, 3), (2, 3), ((1, 0), (2, 1)), (1, 2), 2),
-    (3, 3, (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 3),  # depthwise
-    (1, 5, (5, 5), (1, 1), ((2, 2), (2, 2)), (1, 1), 1),  # LeNet's first layer
-    (5, 2, (1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),  # 1×1
+    *REFERENCE_CONFIGS,
     (6, 16, (5, 5), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),  # LeNet's second: dx by the band product
     (2, 5, (3, 2), (1, 1), ((2, 0), (1, 3)), (2, 1), 1),  # the same, dilated, padded unevenly
 ]

@@ -42,7 +42,12 @@ def tap(stride: Pair, dilation: Pair, out_hw: Pair, i: int, j: int):
 
 
 def windows(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
-    """Read-only strided view (N, Ho, Wo, kh, kw, C) of every patch of xp; copies nothing.
+    """Read-only strided view (N, Ho, Wo, kh, kw, C) of every patch of xp; copies nothing."""
+    return as_strided(xp, *window_layout(xp, kernel, stride, dilation, out_hw), writeable=False)
+
+
+def window_layout(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair):
+    """The shape and strides (bytes) of the window view of xp (N, Hp, Wp, C).
 
     Patch (p, q) starts at pixel (p·sh, q·sw) and tap (i, j) sits i·dh rows, j·dw columns
     further, so the view just multiplies xp's row and column strides.
@@ -50,7 +55,7 @@ def windows(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.
     n, _, _, c = xp.shape
     s0, s1, s2, s3 = xp.strides
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    return as_strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
+    return (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3)
 
 
 def im2col(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int = 1) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..im2col import window_layout
 from ..shapes import Pair, Padding
 from .workspace import buffer
 
@@ -47,15 +48,8 @@ def strided(a: np.ndarray, shape, strides) -> np.ndarray:
 
 
 def windows(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
-    """Read-only strided view (n, Ho, Wo, kh, kw, C) of every patch of xp; copies nothing.
-
-    Patch (p, q) starts at pixel (p·sh, q·sw) and tap (i, j) sits i·dh rows, j·dw columns
-    further, so the view just multiplies xp's row and column strides.
-    """
-    n, _, _, c = xp.shape
-    s0, s1, s2, s3 = xp.strides
-    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
-    return strided(xp, (n, ho, wo, kh, kw, c), (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3))
+    """The reference's window view (N, Ho, Wo, kh, kw, C) of xp, made by `strided`."""
+    return strided(xp, *window_layout(xp, kernel, stride, dilation, out_hw))
 
 
 def im2col(xp, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, groups: int, workspace=None,
