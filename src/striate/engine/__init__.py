@@ -8,11 +8,20 @@
     inference.py    inference in pieces of a few MB of activations
     runner.py       Runner: one model's steps, and the choice between whole, threads, workers
 
-    model (Sequential) ──► runner ──► inference ──► workers ──► shard ──► steps ──► layers
-                                  └──► threads ───┘           arena    registry, losses
+What each imports, one way only (the model sits above all of it)::
 
-The engine imports layers, losses, the registry and functional's switch; never the model
-or io (a model reaches it as an argument).
+    runner       ──► inference, threads, workers, shard, steps
+    inference    ──► threads, workers, steps
+    workers      ──► threads, shard, steps, arena, striate.registry, functional.switch
+    worker_main  ──► shard, steps, arena, striate.registry, functional.switch  (its own process)
+    threads      ──► steps
+    shard        ──► steps
+    steps        ──► layers (ReLU, Conv2D, Dense, MaxPool2D), functional.activation
+    arena        ──► numpy only
+
+Never the model or io, not even inside a function: a model reaches the engine as an
+argument (anything with layers, loss, dtype, input_shape, ...), and a worker rebuilds its
+layers and loss from the registry's JSON descriptions.
 """
 
 from . import arena, inference, runner, shard, steps, threads, workers
