@@ -222,24 +222,6 @@ def _grads_after_backward(model, dy):
     return [{k: v.copy() for k, v in layer.grads.items()} for layer in model.layers]
 
 
-def test_predict_in_pieces_equals_one_forward(rng):
-    """Inference runs a few MB of activations at a time (striate.engine.inference), in
-    pieces of equal size; the outputs are the same as one forward pass over the whole batch."""
-    from striate.engine import Runner, inference, threads
-
-    model = striate.Sequential([L.Conv2D(4, 3, padding="same"), L.ReLU(), L.MaxPool2D(2), L.Flatten(),
-                                L.Dense(3)], input_shape=(8, 8, 1), seed=0)
-    x = rng.standard_normal((101, 8, 8, 1)).astype(np.float32)
-    whole = model.forward(x)
-    max_bytes = 8 * 8 * 4 * 4 * 20  # 20 images of the widest activation
-    assert inference.piece_size(model.layers, model.dtype, max_bytes) == 20 * threads.get_threads()
-    runner = Runner(model)
-    np.testing.assert_allclose(runner.infer(x, piece=20), whole, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(runner.infer(x, piece=33), whole, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(model.predict(x, batch_size=101), whole, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(model.predict(x[:7], batch_size=7), whole[:7], rtol=1e-5, atol=1e-6)
-
-
 def test_predict_never_hands_back_a_view_of_the_input():
     """A model that only reshapes returns its input's memory; predict must copy it."""
     model = striate.Sequential([L.Flatten()], input_shape=(2, 2, 1))
