@@ -9,7 +9,7 @@ cache-sized chunks the engine uses, on random arrays, and nothing else: no patch
 gathering, padding, activation, pooling, loss, optimizer or Python between layers. It runs
 them the two ways a NumPy engine can use two cores:
 
-    sharded  one shard of the batch per core, BLAS single-threaded (striate.parallel)
+    sharded  one shard of the batch per core, BLAS single-threaded (striate.engine.threads)
     whole    the whole batch in one thread, BLAS on every core
 
 and takes the faster. The result is a ceiling: the images/s striate would reach if every
@@ -27,7 +27,7 @@ import json
 import numpy as np
 
 from striate import layers as L
-from striate import parallel
+from striate.engine import threads as parallel
 from striate.functional.fast import algorithms as A
 
 from .__main__ import make_jobs, set_threads, time_row

@@ -4,7 +4,7 @@
 
 Prints one JSON line: {"lib", "model", "peak_rss_mib", "baseline_rss_mib", "workers_rss_mib"}.
 The baseline is the peak after importing the library and making the data, before
-training. striate's worker processes (striate.processes) count too: peak_rss_mib adds
+training. striate's worker processes (striate.engine.workers) count too: peak_rss_mib adds
 each worker's peak to this process's, an upper bound (the peaks need not coincide, and
 the shared arena is counted on both sides).
 """
@@ -54,7 +54,7 @@ def main(argv=None):
         model.compile(striate.optim.SGD(0.01, momentum=0.9), "cross_entropy")
         base = peak_rss_mib()
         model.fit(x, y, epochs=1, batch_size=a.batch, verbose=0)
-        workers = sum(peak_rss_mib(w.proc.pid) for w in striate.processes._workers)
+        workers = sum(peak_rss_mib(w.proc.pid) for w in striate.engine.workers.running())
     else:
         import torch
 

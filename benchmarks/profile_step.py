@@ -2,8 +2,8 @@
 
     python -m benchmarks.profile_step [--model lenet5|convnet4] [--batch 64] [--steps 30]
 
-Times each layer's forward(training=True) and backward, in the order a model runs them
-(striate.passes), with perf_counter over many steps (median per layer), plus the loss
+Times each step's forward(training=True) and backward — a layer, or a layer and the ReLU
+fused with it, as a model runs them (striate.engine.steps) — with perf_counter over many steps (median per layer), plus the loss
 and the optimizer step, and compares their sum with the time of a whole `train_step`.
 The gap is the Python glue between layers.
 """
@@ -18,19 +18,20 @@ from collections import defaultdict
 import numpy as np
 
 import striate
-from striate import optim, passes
+from striate import optim
+from striate.engine import steps as S
 
 
-def _time_layers(layers, times):
-    """Wrap each layer's forward and backward methods (on the instance) with a timer."""
-    timers = []
-    for layer in layers:
-        for method in ("forward", "forward_in_place", "forward_pooled", "backward"):
-            if hasattr(layer, method):
-                kind = "backward" if method == "backward" else "forward"
-                setattr(layer, method, _timed(getattr(layer, method), times[(layer.name, kind)]))
-                timers.append((layer, method))
-    return timers
+def _step_name(step) -> str:
+    """"Conv2D #1 + ReLU #2" for a fused step, the layer's name for a plain one."""
+    return " + ".join(layer.name for layer in vars(step).values() if hasattr(layer, "params"))
+
+
+def _time_steps(steps, times):
+    """Wrap each step's forward and backward methods (on the instance) with a timer."""
+    for step in steps:
+        for method in ("forward", "backward"):
+            setattr(step, method, _timed(getattr(step, method), times[(_step_name(step), method)]))
 
 
 def _timed(fn, into: list):
@@ -49,21 +50,20 @@ def profile(name: str, batch: int, steps: int):
     x = rng.random((batch, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, batch)
     times = defaultdict(list)
-    timers = _time_layers(model.layers, times)
+    plan = S.plan(model.layers)  # the steps a model runs its layers as; timed copies, not the model's
+    _time_steps(plan, times)
     for step in range(steps + 3):
         t0 = time.perf_counter()
-        out = passes.forward(model.layers, x, training=True)  # the order a model runs its layers in
+        out = S.forward(plan, x, training=True)
         t = time.perf_counter()
         model.loss.forward(out, y)
         dy = model.loss.backward()
         times[("loss", "both")].append(time.perf_counter() - t)
-        passes.backward(model.layers, dy)
+        S.backward(plan, dy, input_grad=False)
         t = time.perf_counter()
         model.optimizer.step(model.layers)
         times[("optimizer", "step")].append(time.perf_counter() - t)
         times[("whole step", "")].append(time.perf_counter() - t0)
-    for layer, method in timers:  # the whole train_step below runs untimed layers
-        del layer.__dict__[method]
     med = {k: statistics.median(v[3:]) * 1e3 for k, v in times.items()}
     whole = med.pop(("whole step", ""))
     steps_total = []
@@ -74,10 +74,11 @@ def profile(name: str, batch: int, steps: int):
         steps_total.append(time.perf_counter() - t)
     train_step = statistics.median(steps_total) * 1e3
     print(f"{name}, batch {batch}: train_step {train_step:.2f} ms = {batch / train_step * 1e3:,.0f} img/s")
-    print(f"{'part':<18}{'pass':<10}{'ms':>8}{'share':>8}")
+    w = max(len(part) for part, _ in med) + 2
+    print(f"{'part':<{w}}{'pass':<10}{'ms':>8}{'share':>8}")
     for (part, kind), ms in sorted(med.items(), key=lambda kv: -kv[1]):
-        print(f"{part:<18}{kind:<10}{ms:>8.3f}{ms / whole:>8.1%}")
-    print(f"{'sum of parts':<28}{sum(med.values()):>8.3f}")
+        print(f"{part:<{w}}{kind:<10}{ms:>8.3f}{ms / whole:>8.1%}")
+    print(f"{'sum of parts':<{w + 10}}{sum(med.values()):>8.3f}")
 
 
 def main(argv=None):

@@ -196,8 +196,6 @@ def test_optimizers_take_numpy_scalars_and_follow_a_dtype_change(rng):
 def test_relu_in_place_after_conv_and_dense_changes_nothing_that_callers_see(rng):
     """Sequential runs a ReLU that follows a Conv2D or Dense in place; outputs, gradients
     and the caller's arrays must be as with every layer run on its own."""
-    from striate.passes import forward as _forward
-
     model = striate.Sequential([L.ReLU(), L.Conv2D(4, 3), L.ReLU(), L.Flatten(), L.Dense(5), L.ReLU()],
                                input_shape=(6, 6, 2), seed=0)
     x = rng.standard_normal((3, 6, 6, 2)).astype(np.float32)
@@ -207,8 +205,11 @@ def test_relu_in_place_after_conv_and_dense_changes_nothing_that_callers_see(rng
     for layer in model.layers:
         out = layer.forward(out.copy(), training=True)
         expected.append(out)
-    grads_expected = [dict(g) for g in _grads_after_backward(model, np.ones_like(out))]
-    got = _forward(model.layers, x, training=True)
+    g = np.ones_like(out)
+    for layer in reversed(model.layers):  # each layer's own backward after its own forward
+        g = layer.backward(g)
+    grads_expected = [{k: v.copy() for k, v in layer.grads.items()} for layer in model.layers]
+    got = model.forward(x, training=True)
     np.testing.assert_array_equal(x, x_before)  # the first ReLU did not touch the caller's x
     np.testing.assert_array_equal(got, expected[-1])
     for got_g, exp_g in zip(_grads_after_backward(model, np.ones_like(got)), grads_expected):
@@ -219,21 +220,6 @@ def test_relu_in_place_after_conv_and_dense_changes_nothing_that_callers_see(rng
 def _grads_after_backward(model, dy):
     model.backward(dy)
     return [{k: v.copy() for k, v in layer.grads.items()} for layer in model.layers]
-
-
-def test_predict_in_pieces_equals_one_forward(rng, monkeypatch):
-    """Inference runs a few MB of activations at a time (Sequential._piece), in pieces of
-    equal size; the outputs are the same as one forward pass over the whole batch."""
-    import striate.model as M
-
-    model = striate.Sequential([L.Conv2D(4, 3, padding="same"), L.ReLU(), L.MaxPool2D(2), L.Flatten(),
-                                L.Dense(3)], input_shape=(8, 8, 1), seed=0)
-    x = rng.standard_normal((101, 8, 8, 1)).astype(np.float32)
-    whole = model.forward(x)
-    monkeypatch.setattr(M, "INFER_BYTES", 8 * 8 * 4 * 4 * 20)  # 20 images of the widest activation
-    assert model._piece() == 20 * striate.parallel.get_threads()
-    np.testing.assert_allclose(model.predict(x, batch_size=101), whole, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(model.predict(x[:7], batch_size=7), whole[:7], rtol=1e-5, atol=1e-6)
 
 
 def test_predict_never_hands_back_a_view_of_the_input():

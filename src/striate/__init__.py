@@ -12,11 +12,12 @@ from . import callbacks, datasets, functional, init, layers, losses, metrics, mo
 from .errors import FormatError
 from .functional.switch import reference, reference_path, set_reference
 from .model import Sequential
+from . import engine  # how a model's layers run: steps, shards, worker processes
 from . import io, onnx  # both build on Sequential
 from .io import load
 
 __version__ = "0.1.0"
 
-__all__ = ["Sequential", "load", "FormatError", "io", "onnx", "layers", "losses", "optim", "schedules", "init",
+__all__ = ["Sequential", "load", "engine", "FormatError", "io", "onnx", "layers", "losses", "optim", "schedules", "init",
            "metrics", "callbacks", "functional", "models", "datasets", "tune", "reference", "reference_path", "set_reference",
            "__version__"]

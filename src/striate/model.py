@@ -1,24 +1,27 @@
-"""Sequential: a stack of layers with Keras's workflow — summary, compile, fit, evaluate, predict."""
+"""Sequential: a stack of layers with Keras's workflow — summary, compile, fit, evaluate, predict.
+
+How the layers run (fused steps, shards on threads or worker processes, inference in
+pieces) is the engine's business (striate.engine); the model holds the structure and the
+workflow around it.
+"""
 
 from __future__ import annotations
-
-import copy
-import math
 
 import numpy as np
 
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optim as optim_mod
-from . import parallel, passes, processes
+from . import registry
 from .callbacks import Callback, History
+from .engine import Runner
 from .layers.base import Layer
 from .position import Position
 from .progress import ProgressBar
 
-INFER_BYTES = 8 << 20  # largest activation of one inference piece, per thread
 
 
+@registry.register_model  # model files rebuild Sequentials through the registry
 class Sequential:
     """A network that applies its layers one after another.
 
@@ -40,7 +43,7 @@ class Sequential:
         self.optimizer = self.loss = None
         self.metrics: list[tuple[str, object]] = []
         self.stop_training = False
-        self._replicas: list[list[Layer]] = []  # per-thread twins of the layers (striate.parallel)
+        self._engine = Runner(self)  # runs the layers: steps, shards, pieces (striate.engine)
         for layer in layers or []:
             self.add(layer)
         if input_shape is not None:
@@ -103,7 +106,7 @@ class Sequential:
 
     def save(self, path) -> None:
         """Write architecture and weights to one safe file (safetensors + JSON); see striate.load."""
-        from .io.model_file import save  # io sits above model: imported only when used
+        from .io.model_file import save  # io sits above model (and never imports it): imported when used
 
         save(self, path)
 
@@ -140,22 +143,46 @@ class Sequential:
         """Run every layer; training=True keeps the caches backward needs. A model not
         built yet is built for x first, as fit and predict do."""
         self._ensure_built(x)
-        return passes.forward(self.layers, x, training)
+        return self._engine.forward(x, training)
 
     __call__ = forward
 
-    def backward(self, dy) -> None:
-        """Back-propagate dy through every layer, filling their grads. It follows
-        forward(x, training=True) of this model, which may run a ReLU after the max
-        pooling that follows it (striate.passes): call the layers' own backward only
-        after their own forward."""
-        passes.backward(self.layers, dy)
+    def backward(self, dy) -> np.ndarray:
+        """Back-propagate dy (the gradient of the output) through every layer, filling
+        their grads; returns dx, the gradient with respect to the model's input.
 
-    def _shards(self, n: int, training: bool):
-        """Thread shards for a batch of n (see striate.parallel), or None to run it whole."""
-        if n < 2 * parallel.MIN_SHARD or (training and not parallel.shardable(self.layers)):
-            return None
-        return parallel.shards(n)
+        It follows forward(x, training=True) of this model, which may run a ReLU fused
+        with its neighbour (striate.engine.steps): a layer's own backward follows only
+        its own forward.
+        """
+        return self._engine.backward(dy)
+
+    def input_gradient(self, x, y, loss=None) -> np.ndarray:
+        """d loss(model(x), y) / d x: the gradient of the loss with respect to the input,
+        for the model as it predicts (BatchNorm uses its running statistics, Dropout is
+        off), e.g. for saliency maps or adversarial examples.
+
+        Nothing in the model changes: weights, grads, running statistics, layer caches and
+        generators stay as they were (the pass runs on frozen replicas of the layers,
+        Layer.replica(frozen=True)). The batch runs whole, never in shards.
+
+        Args:
+            x: inputs (N, *input_shape); y: labels or targets, as for fit.
+            loss: a loss or its name; defaults to the compiled loss.
+        Returns:
+            dx of x's shape, in the model's dtype.
+        """
+        loss = losses_mod.get(loss) if loss is not None else self.loss
+        if loss is None:
+            raise RuntimeError("Sequential.input_gradient(): compile the model first or give loss=")
+        x, y = self._check_data(x, y, "input_gradient")
+        self._ensure_built(x)
+        return self._engine.input_gradient(x, y, loss)
+
+    def shards(self, n: int, training: bool = False):
+        """The (start, stop) shards a batch of n is split into across threads or worker
+        processes (striate.engine.threads), or None when it runs whole."""
+        return self._engine.shards(n, training)
 
     # ---- training -------------------------------------------------------------
     def compile(self, optimizer="sgd", loss="cross_entropy", metrics=()):
@@ -168,70 +195,20 @@ class Sequential:
     def train_step(self, x, y):
         """Forward, loss, backward, one optimizer step. Returns (loss, predictions).
 
-        Large batches are split into shards (striate.parallel): the first runs here, the
-        others in worker processes (striate.processes) or, failing those, on threads with
-        replicas of the layers; the shards' gradients, weighted by their share of the
-        batch, are summed into the layers' grads before the step.
+        Large batches are split into shards (striate.engine): the first runs here, the
+        others in worker processes or, failing those, on threads with replicas of the
+        layers; each shard's loss gradient is weighted by its share of the batch, so the
+        shards' gradients add up to the batch's before the step.
         """
-        ranges = self._shards(len(x), training=True)
-        if ranges is None:
-            with parallel.small_batch(len(x)):
-                out = self.forward(x, training=True)
-                loss = self.loss.forward(out, y)
-                self.backward(self.loss.backward())
-        elif (done := processes.train(self, x, y, ranges)) is not None:
-            loss, out = done
-        else:
-            reps = parallel.replicas(self.layers, len(ranges), self._replicas)
-            losses = [copy.copy(self.loss) for _ in ranges]
-
-            def shard(i):
-                s, e = ranges[i]
-                out = passes.forward(reps[i], x[s:e], True)
-                value = losses[i].forward(out, y[s:e])
-                passes.backward(reps[i], losses[i].backward())
-                return value, out
-
-            results = parallel.run(shard, len(ranges))
-            weights = [(e - s) / len(x) for s, e in ranges]
-            parallel.combine_grads(self.layers, reps, weights)
-            loss = sum(w * value for w, (value, _) in zip(weights, results))
-            out = np.concatenate([o for _, o in results])
+        self._ensure_built(x)
+        loss, out = self._engine.train(x, y)
         self.optimizer.step(self.layers)
         return loss, out
 
     def _infer(self, x):
-        """forward(x) for inference, a piece at a time (see _piece), each piece split
-        into shards (worker processes or threads) when it is large."""
-        pieces = -(-len(x) // self._piece()) if len(x) >= 2 * parallel.MIN_SHARD else 1
-        if pieces <= 1:
-            return self._infer_piece(x)
-        # pieces of equal size: no small remainder left to run on its own
-        return np.concatenate([self._infer_piece(part) for part in np.array_split(x, pieces)])
-
-    def _piece(self) -> int:
-        """Images per inference piece: about INFER_BYTES of the largest activation per thread.
-
-        A batch of 1000 through a wide layer makes activations of 100 MB: fresh memory
-        that the system must map page by page, on every call, and far out of cache. In
-        pieces, the same few MB are reused (4-conv net: 3,300 → 4,100 images/s).
-        """
-        shapes = [layer.output_shape for layer in self.layers if layer.output_shape]
-        if not shapes or any(None in shape for shape in shapes):
-            return 1 << 62  # variable-size input: one piece
-        per_image = max(math.prod(shape) for shape in shapes) * self.dtype.itemsize
-        return max(INFER_BYTES // per_image, parallel.MIN_SHARD) * parallel.get_threads()
-
-    def _infer_piece(self, x):
-        ranges = self._shards(len(x), training=False)
-        if ranges is None:
-            with parallel.small_batch(len(x)):
-                return self.forward(x)
-        if (out := processes.predict(self, x, ranges)) is not None:
-            return out
-        reps = parallel.replicas(self.layers, len(ranges), self._replicas)
-        parts = parallel.run(lambda i: passes.forward(reps[i], x[ranges[i][0] : ranges[i][1]], False), len(ranges))
-        return np.concatenate(parts)
+        """forward(x) for inference, in pieces and shards (striate.engine.inference)."""
+        self._ensure_built(x)
+        return self._engine.infer(x)
 
     def _check_data(self, x, y, where: str):
         x = np.asarray(x)

@@ -4,9 +4,13 @@
     model.fit(x, y, checkpoint="run.ckpt", checkpoint_every=100, resume=True)
 
 Modules: safefile (the safetensors format, checked), atomic (crash-safe writes),
-document (a JSON document + checksum in the metadata), registry (type names → classes),
-model_file (save / load), state and checkpoint (training state, fit's checkpoints),
-config (a network described layer by layer in TOML).
+document (a JSON document + checksum in the metadata), registry (striate.registry's
+tables of type names → classes, re-exported), model_file (save / load), state and
+checkpoint (training state, fit's checkpoints), config (a network described layer by
+layer in TOML).
+
+The model imports model_file (save) and checkpoint (fit's Checkpointer); neither imports
+the model back: they rebuild a Sequential through striate.registry.MODELS.
 """
 
 from . import checkpoint, config, document, model_file

@@ -24,11 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .. import registry
 from ..errors import FormatError
-from ..model import Sequential
 from ..position import Position
-from . import document, model_file, registry, state
+from . import document, model_file, state
+
+if TYPE_CHECKING:  # fit imports this module (Checkpointer): it never imports the model back
+    from ..model import Sequential
 
 
 @dataclass

@@ -10,7 +10,8 @@ both. Then this JSON document::
      "model": {"input_shape": [28, 28, 1], "dtype": "float32", "seed": 0,
                "layers": [{"type": "Conv2D", "config": {"filters": 6, "kernel_size": 5, ...}}, ...]}}
 
-Loading rebuilds each layer from the registry (registry.py) with its constructor
+The architecture is striate.registry.describe_model's, the description a worker process
+rebuilds a model from too. Loading rebuilds each layer from the registry with its constructor
 arguments, then checks the tensors against what the layers expect, parameters and
 state alike: every one present, none extra, each of the right shape and dtype, every
 value finite. Non-finite arrays are refused, on load (FormatError) and on save
@@ -20,29 +21,21 @@ and refusing it at save time means no file is ever written that load would then 
 
 from __future__ import annotations
 
-import math
-import numbers
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import registry
 from ..errors import FormatError
-from ..model import Sequential
-from . import document, registry
+from . import document
 
-DTYPES = {"float32": np.float32, "float64": np.float64}
+if TYPE_CHECKING:  # model.save() imports this module: it never imports the model back
+    from ..model import Sequential
+
+DTYPES = registry.DTYPES
 MAX_DIM = 2**31  # an input side larger than this is no image
-
-
-def describe(model: Sequential) -> dict:
-    """The JSON architecture of a built model."""
-    if not model.built:
-        raise ValueError("cannot save a model that is not built: give input_shape, or call build() first")
-    if model.dtype.name not in DTYPES:
-        raise ValueError(f"cannot save a model of dtype {model.dtype}; expected float32 or float64")
-    return {"input_shape": list(model.input_shape), "dtype": model.dtype.name,
-            "seed": int(model.seed) if isinstance(model.seed, numbers.Integral) else None,
-            "layers": [registry.describe(layer, registry.LAYERS, "layer") for layer in model.layers]}
+describe = registry.describe_model  # the JSON architecture of a built model
 
 
 def arrays(layer) -> dict[str, np.ndarray]:
@@ -108,7 +101,8 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
               for i, entry in enumerate(layer_list)]
     with _InitialisersFromFile(layers, tensors, path):
         try:
-            model = Sequential(layers, input_shape=tuple(shape), seed=seed, dtype=DTYPES[dtype])
+            # registry.MODELS["Sequential"] is striate.model.Sequential, which this module cannot import
+            model = registry.MODELS["Sequential"](layers, input_shape=tuple(shape), seed=seed, dtype=DTYPES[dtype])
         except FormatError:  # from _InitialisersFromFile: a missing or misshapen tensor
             raise
         except Exception as e:  # sizes and settings come from the file: a failure to build is its fault

@@ -3,8 +3,6 @@ for backward) and GELU (keeps its input x)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..functional import activation as F
 from ..functional import activation_extra as FX
 from .base import Layer
@@ -31,24 +29,15 @@ class _Activation(Layer):
 
 
 class ReLU(_Activation):
-    """max(x, 0); the gradient passes where x > 0."""
+    """max(x, 0); the gradient passes where x > 0.
+
+    Inside a model, a ReLU may run fused with its neighbour — in place after a Conv2D or
+    Dense, or after the strided MaxPool2D that follows it — with the same numbers
+    (striate.engine.steps).
+    """
 
     _forward = staticmethod(F.relu)
     _backward = staticmethod(F.relu_backward)
-
-    def forward_in_place(self, x, training=False):
-        """forward, overwriting x. Sequential uses it on an array that only it holds
-        (the fresh output of a Conv2D or Dense): no new array, no page faults."""
-        x = self._check_input(x)
-        np.maximum(x, 0, out=x)
-        return self._keep(training, x, x)
-
-    def forward_pooled(self, p, training=False):
-        """forward on the output p of the MaxPool2D that follows this ReLU, which a model
-        runs first (see striate.passes): p has the pooled shape, not this layer's input
-        shape. In training the pooling layer keeps p, so p is left as it is."""
-        y = F.relu(p) if training else np.maximum(p, 0, out=p)
-        return self._keep(training, y, y)
 
 
 class Sigmoid(_Activation):

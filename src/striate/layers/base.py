@@ -7,6 +7,21 @@
 
 A layer keeps one cache, set only by forward(training=True), for its backward pass.
 
+Three ways to run a layer:
+
+    forward(x)                       inference: no cache; BatchNorm uses its running
+                                     statistics, Dropout passes x through
+    forward(x, training=True)        training: keeps the cache; BatchNorm normalises with
+                                     the batch's statistics and updates the running ones,
+                                     Dropout draws a mask from its generator
+    replica(frozen=True), then       inference behaviour, but with the cache for backward:
+      forward(x, training=True)      the gradient of the model used as it predicts
+                                     (Sequential.input_gradient); the replica changes no
+                                     state and draws no random numbers
+
+A layer whose training pass differs from inference (BatchNorm, Dropout) honours
+`self.frozen`; for every other layer, training and inference compute the same output.
+
 Two kinds of arrays describe a trained layer:
 
     layer.params   trained: optimizers update each from layer.grads[key]
@@ -46,16 +61,23 @@ class Layer:
 
     # Layers whose training pass couples the samples of a batch (batch statistics,
     # random masks drawn per batch) set this to False: the model then never splits a
-    # training batch across threads (see striate.parallel). Inference always may.
+    # training batch across threads (see striate.engine.threads). Inference always may.
     shardable = True
 
-    def replica(self) -> "Layer":
-        """A twin sharing this layer's params (same arrays) with its own grads, cache, scratch."""
+    # A frozen layer computes, even in training, what inference computes (see the
+    # module docstring): only replica(frozen=True) makes one.
+    frozen = False
+
+    def replica(self, frozen: bool = False) -> "Layer":
+        """A twin sharing this layer's params and state (same arrays) with its own grads,
+        cache and scratch. frozen=True: the twin's forward(x, training=True) behaves as
+        inference but keeps the cache for backward, and never changes the state."""
         twin = copy.copy(self)
         twin.grads = {}
         twin._cache = None
         twin._workspace = {True: {}, False: {}}
         twin.twin_of = self
+        twin.frozen = frozen
         return twin
 
     # ---- identity -------------------------------------------------------------

@@ -21,6 +21,7 @@ class Dropout(Layer):
             a model's seed fixes every mask; a layer built on its own, unseeded, is random.
 
     The masks come from `layer.rng`; the same seed gives the same sequence of masks.
+    A frozen replica (Layer.replica(frozen=True)) passes x through, drawing nothing.
 
     Shape: any input shape, unchanged.
     """
@@ -43,7 +44,7 @@ class Dropout(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        if not training or self.rate == 0:
+        if not training or self.rate == 0 or self.frozen:  # frozen: inference, with a cache
             return self._keep(training, x, 1)  # the cache: a mask of ones
         mask = F.dropout_mask(x.shape, self.rate, self.rng, x.dtype)
         return self._keep(True, F.dropout(x, mask), mask)

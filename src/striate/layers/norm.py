@@ -5,11 +5,16 @@ Where the numbers live:
     state["running_mean"], state["running_var"]  (C,) not trained: updated by every
         training forward, used by evaluation; optimizers never touch layer.state, and a
         model file keeps it next to the params.
+
+A frozen replica (Layer.replica(frozen=True)) normalises with the running statistics, as
+inference does, and keeps x̂ for a backward pass in which they are constants.
 """
 
 from __future__ import annotations
 
 import numbers
+
+import numpy as np
 
 from .. import init
 from ..functional import norm as F
@@ -56,9 +61,15 @@ class _BatchNorm(Layer):
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, ..., C)
         gamma, beta = self.params.get("gamma"), self.params.get("beta")
-        if not training:
-            y = F.batch_norm_eval(x, gamma, beta, self.state["running_mean"], self.state["running_var"], self.eps)
-            return self._keep(False, y, None)
+        if not training or self.frozen:
+            running_mean, running_var = self.state["running_mean"], self.state["running_var"]
+            y = F.batch_norm_eval(x, gamma, beta, running_mean, running_var, self.eps)
+            if not training:
+                return self._keep(False, y, None)
+            # frozen: the running statistics are constants, so x̂ = (x − μ)/√(σ²+eps) is
+            # all the backward pass needs (see _frozen_backward)
+            inv_std = (1.0 / np.sqrt(running_var + self.eps)).astype(x.dtype)
+            return self._keep(True, y, ((x - running_mean) * inv_std, inv_std))
         m = x.size // x.shape[-1]  # values per channel
         if m < 2:
             raise ValueError(f"{self.name}: training needs more than one value per channel, got input of "
@@ -70,10 +81,22 @@ class _BatchNorm(Layer):
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)
-        dx, dgamma, dbeta = F.batch_norm_backward(dy, self._cache, self.params.get("gamma"))
+        backward = _frozen_backward if self.frozen else F.batch_norm_backward
+        dx, dgamma, dbeta = backward(dy, self._cache, self.params.get("gamma"))
         if self.affine:
             self.grads["gamma"], self.grads["beta"] = dgamma, dbeta
         return dx
+
+
+def _frozen_backward(dy, cache, gamma):
+    """The gradient of y = gamma·x̂ + beta with x̂ = (x − μ)·inv_std for constant μ and σ²
+    (the running statistics): dx = dy·gamma·inv_std, dgamma = Σ dy·x̂, dbeta = Σ dy."""
+    xhat, inv_std = cache
+    c = dy.shape[-1]
+    dbeta = F.channel_sum(dy.reshape(-1, c))
+    dgamma = F.channel_dot(dy.reshape(-1, c), xhat.reshape(-1, c))
+    dx = dy * (inv_std * gamma if gamma is not None else inv_std)
+    return (dx, None, None) if gamma is None else (dx, dgamma, dbeta)
 
 
 class BatchNorm2D(_BatchNorm):

@@ -3,7 +3,7 @@
 `np.matmul` keeps Python's global interpreter lock (GIL) for the whole product when its
 result is small (under about 500 numbers), however long the product takes: a conv
 layer's kernel gradient, (kh·kw·C, F) summed over every output pixel of the batch, is
-such a product. While one shard's thread (see striate.parallel) holds the lock, the
+such a product. While one shard's thread (see striate.engine.threads) holds the lock, the
 other shard's thread cannot run a single line of Python, so the two serialise.
 `np.dot` calls the same BLAS routine and releases the lock for any size.
 """

@@ -1,4 +1,4 @@
-"""Memory that two processes share, and the messages they pass (see striate.processes).
+"""Memory that two processes share, and the messages they pass (see engine/workers.py).
 
 An arena is a file in shared memory (/dev/shm where there is one), mapped by both
 processes; arrays are views into it at byte offsets, so passing an array costs one

@@ -1,4 +1,5 @@
-"""Shards in worker processes: the work really leaves this process, and failures lose nothing."""
+"""Shards in worker processes (striate.engine.workers): the work really leaves this
+process, follows the reference switch, and failures lose nothing."""
 
 import os
 import warnings
@@ -7,15 +8,18 @@ import numpy as np
 import pytest
 
 import striate
-from striate import arena, optim, parallel, processes
 from striate import layers as L
+from striate import optim
+from striate.engine import arena
+from striate.engine import threads as parallel
+from striate.engine import workers as processes
 
 
 @pytest.fixture
 def two_cores():
-    if not parallel._blas_controllers():
+    if not parallel.blas_available():
         pytest.skip("threadpoolctl found no BLAS library to keep single-threaded: batches run whole")
-    saved = parallel.get_threads(), processes._enabled
+    saved = parallel.get_threads(), processes.enabled()
     parallel.set_threads(2)
     processes.set_enabled(True)
     yield
@@ -70,7 +74,7 @@ def test_a_worker_that_dies_costs_a_warning_not_the_step(two_cores, rng):
     worker.proc.wait()
     with pytest.warns(RuntimeWarning, match="gone|exited"):
         loss, _ = model.train_step(x, y)
-    assert not processes._enabled and processes._workers == []
+    assert not processes.enabled() and processes.running() == []
     reference = net()
     parallel.set_threads(1)
     reference.train_step(x, y)
@@ -137,9 +141,9 @@ def test_bad_data_in_the_workers_shard_raises_as_usual_and_keeps_workers_on(two_
         parallel.set_threads(1)
         reference.train_step(x, bad)
     parallel.set_threads(2)
-    assert processes._enabled
+    assert processes.enabled()
     model.train_step(x, y)
-    assert processes._workers and processes._workers[0].key is not None
+    assert processes.running() and processes.running()[0].key is not None
 
 
 def test_a_model_built_on_its_first_batch_trains_sharded(two_cores, rng):
@@ -179,6 +183,30 @@ def test_no_room_for_shared_memory_falls_back_to_threads(two_cores, rng, monkeyp
         loss = steps(net(), x, y)
     parallel.set_threads(1)
     np.testing.assert_allclose(loss[0], steps(net(), x, y)[0], rtol=1e-12)
+
+
+def test_the_reference_switch_reaches_the_workers(two_cores, rng):
+    """A worker computes its shard on the reference ops exactly while this process does,
+    and its shard gives what the whole batch gives on the reference path."""
+    x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
+    model = net()
+    model.train_step(x, y)
+    worker = processes.running()[0]
+    assert worker.ask({"op": "status"}) == {"reference": striate.reference_path()}
+    with striate.reference():
+        sharded = steps(model, x, y, n=1)
+        assert worker.ask({"op": "status"}) == {"reference": True}
+        parallel.set_threads(1)
+        reference = net()
+        reference.train_step(x, y)
+        whole = steps(reference, x, y, n=1)
+    np.testing.assert_allclose(sharded[0], whole[0], rtol=1e-12)
+    for a, b in zip(sharded[1], whole[1]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+    parallel.set_threads(2)
+    with striate.reference(False):
+        model.predict(rng.standard_normal((64, 8, 8, 1)), batch_size=64)
+        assert worker.ask({"op": "status"}) == {"reference": False}
 
 
 _inherited = None

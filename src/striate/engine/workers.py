@@ -1,19 +1,24 @@
 """Shards in worker processes: the other cores without the interpreter lock.
 
-Threads (striate.parallel) share Python's interpreter lock. Every NumPy call takes it
+Threads (engine/threads.py) share Python's interpreter lock. Every NumPy call takes it
 and most hand it back for their loop, and with two threads each handoff makes the other
 wait: LeNet-5 shards of 32 take 3.4 ms a step alone, 5.0 ms each side by side in two
 threads, 3.4 ms each in two processes. So a sharded batch runs its first shard here and
 the others in worker processes (one per extra core, started on first use and shared by
 every model)::
 
-    this process                             worker (python -m striate.process_main)
-    params, state ──copy──► arena ◄──views── the same model, rebuilt from its JSON
-    x, y of shard i ─copy─► arena ─────────► forward, loss, backward
-    layer.grads ◄── Σ weighted ── arena ◄─── its grads, output and loss
+    this process                             worker (python -m striate.engine.worker_main)
+    params, state ──copy──► arena ◄──views── the same layers, rebuilt from the registry's JSON
+    x, y of shard i ─copy─► arena ─────────► the shard step (shard.py), loss gradient × n_i / n
+    layer.grads ◄──── Σ ──── arena ◄──────── its grads, output and loss
 
-Nothing but JSON and raw arrays crosses (see arena.py). A model whose layers or loss
-the registry cannot describe, or a worker that fails, falls back to threads.
+Nothing but JSON and raw arrays crosses (see arena.py). Each train or predict message
+carries the reference switch (striate.functional.switch), so a worker computes on the
+reference ops exactly when this process does. A model whose layers or loss the registry
+cannot describe, or a worker that fails, falls back to threads.
+
+`model` below is a Sequential: anything with layers, loss, built, input_shape,
+output_shape, dtype and seed; the engine never imports the model module.
 """
 
 from __future__ import annotations
@@ -27,8 +32,12 @@ import threading
 
 import numpy as np
 
+from .. import registry
+from ..functional.switch import reference_path
 from . import arena as A
-from . import parallel, passes
+from . import threads
+from .shard import step
+from .steps import forward
 
 _enabled = os.environ.get("STRIATE_PROCESSES", "1") != "0"
 _workers: list[Worker] = []
@@ -42,6 +51,17 @@ def set_enabled(flag: bool) -> None:
     _enabled = bool(flag)
 
 
+def enabled() -> bool:
+    """Whether sharded batches go to worker processes (STRIATE_PROCESSES=0 turns them off;
+    a worker that dies or no shared memory turns them off too)."""
+    return _enabled
+
+
+def running() -> list[Worker]:
+    """The workers started so far (and not shut down), without starting any."""
+    return list(_workers)
+
+
 class WorkerError(RuntimeError):
     """A worker process exited, or its shared memory could not be had: threads from now on."""
 
@@ -53,10 +73,10 @@ class WorkerRefused(WorkerError):
 
 class Worker:
     def __init__(self):
-        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
                "STRIATE_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join([package_parent, *sys.path])}
-        self.proc = subprocess.Popen([sys.executable, "-m", "striate.process_main"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "striate.engine.worker_main"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env)
         self.mem, self.key, self.plan = None, None, None
 
@@ -89,9 +109,7 @@ class Worker:
             self._map(max(size, int(1.5 * self.mem.size) if self.mem else size))
             self.key = None
         if self.key != key:
-            from .io import model_file, registry
-
-            self.ask({"op": "model", "model": model_file.describe(model),
+            self.ask({"op": "model", "model": registry.describe_model(model),
                       "dtypes": [layer.dtype.str for layer in model.layers],
                       "loss": registry.describe(model.loss, registry.LOSSES, "loss") if model.loss else None,
                       "tensors": tensors, "grads": grads})
@@ -174,13 +192,12 @@ def workers(count: int) -> list[Worker] | None:
 
 
 def describable(model, key) -> bool:
-    from .io import model_file, registry
-
+    """Whether the registry can describe the model and its loss, so a worker can rebuild them."""
     cached = getattr(model, "_describable", None)
     if cached is not None and cached[0] == key:
         return cached[1]
     try:
-        model_file.describe(model)
+        registry.describe_model(model)
         if model.loss is not None:
             registry.describe(model.loss, registry.LOSSES, "loss")
         ok = True
@@ -222,7 +239,7 @@ def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
     specs = [(xs.shape, xs.dtype), out] + ([(ys.shape, ys.dtype)] if ys is not None else [])
     ox, oo, *oy = w.prepare(model, key, specs)
     np.copyto(w.mem.view(ox, xs.shape, xs.dtype), xs)
-    message = {"op": op, "x": [ox, list(xs.shape), xs.dtype.str], "out": oo}
+    message = {"op": op, "x": [ox, list(xs.shape), xs.dtype.str], "out": oo, "reference": reference_path()}
     if ys is not None:
         np.copyto(w.mem.view(oy[0], ys.shape, ys.dtype), ys)
         message["y"] = [oy[0], list(ys.shape), ys.dtype.str]
@@ -260,25 +277,23 @@ def _guarded(model, count: int, run):
             raise
 
 
-def train(model, x, y, ranges):
-    """Forward, loss and backward of a sharded batch, shard 0 here and the rest in workers.
+def train(model, steps, x, y, ranges):
+    """The shard step of a sharded batch, shard 0 here (through `steps`, the plan of
+    model.layers) and the rest in workers.
 
-    Fills the layers' grads (the shards' gradients weighted by their share of the batch)
-    and returns (loss, output); None when workers cannot be used (the caller uses threads).
+    Fills the layers' grads (the sum of the shards') and returns (loss, output); None
+    when workers cannot be used (the caller uses threads).
     """
     x, y = np.asarray(x), np.asarray(y)
 
     def run(ws, key):
-        # each shard back-propagates its loss gradient times its share of the batch, so
-        # that the shards' gradients simply add up to the whole batch's
         weights = [(e - s) / len(x) for s, e in ranges]
         outs = [_post(model, key, w, "train", x[s:e], y[s:e], weight)
                 for w, (s, e), weight in zip(ws, ranges[1:], weights[1:])]
         s, e = ranges[0]
-        with parallel.one_blas_thread():
-            out0 = passes.forward(model.layers, x[s:e], True)
-            loss = weights[0] * model.loss.forward(out0, y[s:e])
-            passes.backward(model.layers, model.loss.backward() * weights[0])
+        with threads.one_blas_thread():
+            value, out0 = step(steps, model.loss, x[s:e], y[s:e], weights[0])
+        loss = weights[0] * value
         for w, weight in zip(ws, weights[1:]):
             loss += weight * w.answer()["loss"]
             for i, name, g in w.grads():
@@ -287,15 +302,15 @@ def train(model, x, y, ranges):
     return _guarded(model, len(ranges) - 1, run)
 
 
-def predict(model, x, ranges):
+def predict(model, steps, x, ranges):
     """forward(x) for inference, shard 0 here and the rest in workers; None as in train."""
     x = np.asarray(x)
 
     def run(ws, key):
         outs = [_post(model, key, w, "predict", x[s:e]) for w, (s, e) in zip(ws, ranges[1:])]
         s, e = ranges[0]
-        with parallel.one_blas_thread():
-            out0 = passes.forward(model.layers, x[s:e], False)
+        with threads.one_blas_thread():
+            out0 = forward(steps, x[s:e], False)
         for w in ws:
             w.answer()
         return np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])

@@ -6,18 +6,20 @@ instead, each shard's whole forward and backward pass runs in its own thread —
 releases the GIL inside its loops and BLAS calls — with BLAS kept to one thread, so the
 patch copies, ReLUs and pooling run in parallel too::
 
-    shard 0: x[0 : n/2] → replica 0 → loss_0, grads_0 ┐
-    shard 1: x[n/2 : n] → replica 1 → loss_1, grads_1 ┴→ grads = Σ (n_i / n) · grads_i
+    shard 0: x[0 : n/2] → the layers → loss_0, grads_0 ┐
+    shard 1: x[n/2 : n] → replica 1  → loss_1, grads_1 ┴→ grads = grads_0 + grads_1
 
-A replica is a shallow copy of a layer that shares its params but has its own grads,
-cache and scratch buffers. The shards' results are combined in a fixed order, so a run
-is as reproducible as a sequential one. A layer whose output couples the samples of a
-batch (batch statistics, random masks) sets `shardable = False`, and then the model
-runs the batch whole.
+Each shard runs the one shard step (engine/shard.py), whose loss gradient is weighted by
+the shard's share of the batch, n_i / n, so the shards' gradients simply add. A replica
+is a shallow copy of a layer that shares its params but has its own grads, cache and
+scratch buffers. The shards' results are combined in a fixed order, so a run is as
+reproducible as a sequential one. A layer whose output couples the samples of a batch
+(batch statistics, random masks) sets `shardable = False`, and then the model runs the
+batch whole.
 
-Where it can, a model hands its shards to worker processes instead (striate.processes),
+Where it can, a model hands its shards to worker processes instead (engine/workers.py),
 which do not share the interpreter lock; threads are what it falls back to. Both use the
-shard ranges decided here.
+shard ranges decided here (shards_for).
 
 BLAS threads are set through threadpoolctl; without it everything runs sequentially.
 `set_threads(1)` (or the environment variable STRIATE_NUM_THREADS=1) turns sharding off.
@@ -32,6 +34,8 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
+from .steps import Plan
+
 MIN_SHARD = 16  # images per shard; smaller shards cost more in overhead than they gain
 
 
@@ -42,13 +46,13 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def _threads_from_environment() -> int:
+def threads_from_environment() -> int:
     """STRIATE_NUM_THREADS if it is a positive int, else one thread per available core."""
     value = os.environ.get("STRIATE_NUM_THREADS", "")
     return int(value) if value.strip().isdigit() and int(value) > 0 else cpu_count()
 
 
-_threads = _threads_from_environment()
+_threads = threads_from_environment()
 _pool: ThreadPoolExecutor | None = None
 _blas = None  # threadpoolctl controllers of the loaded BLAS libraries, found on first use
 
@@ -77,6 +81,12 @@ def _blas_controllers():
     return _blas
 
 
+def blas_available() -> bool:
+    """Whether threadpoolctl found a BLAS library to keep single-threaded: without one,
+    every batch runs whole."""
+    return bool(_blas_controllers())
+
+
 def shards(n: int) -> list[tuple[int, int]] | None:
     """Even (start, stop) ranges of a batch of n, or None when it should run whole."""
     count = min(_threads, n // MIN_SHARD)
@@ -84,6 +94,14 @@ def shards(n: int) -> list[tuple[int, int]] | None:
         return None
     bounds = np.linspace(0, n, count + 1).round().astype(int)
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+
+
+def shards_for(layers, n: int, training: bool) -> list[tuple[int, int]] | None:
+    """The shards a batch of n takes through `layers`, or None to run it whole: a training
+    batch stays whole when a layer is not shardable."""
+    if n < 2 * MIN_SHARD or (training and not shardable(layers)):
+        return None
+    return shards(n)
 
 
 _blas_lock = threading.Lock()
@@ -142,14 +160,15 @@ def run(work, count: int) -> list:
             wait(futures)  # even after an error: no shard may still be running on its replica
 
 
-def replicas(layers, count: int, cache: list) -> list[list]:
-    """`count` lists of replicas of `layers`, kept in `cache` and rebuilt when layers change."""
+def replicas(layers, count: int, cache: list) -> list[Plan]:
+    """`count` plans (engine/steps.py) of replicas of `layers`, kept in `cache` and rebuilt
+    when the layers change."""
     def stale(twin, layer):  # rebuilt or converted (astype) since the twin was made
         return twin.twin_of is not layer or twin.dtype != layer.dtype or twin.input_shape != layer.input_shape
 
-    if len(cache) != count or any(len(r) != len(layers) or any(stale(a, b) for a, b in zip(r, layers))
+    if len(cache) != count or any(len(r.layers) != len(layers) or any(stale(a, b) for a, b in zip(r.layers, layers))
                                   for r in cache):
-        cache[:] = [[layer.replica() for layer in layers] for _ in range(count)]
+        cache[:] = [Plan([layer.replica() for layer in layers]) for _ in range(count)]
     return cache
 
 
@@ -157,11 +176,8 @@ def shardable(layers) -> bool:
     return all(getattr(layer, "shardable", True) for layer in layers)
 
 
-def combine_grads(layers, reps, weights) -> None:
-    """Write Σ weight_i · grads of replica i into each layer's grads (fixed order)."""
-    for j, layer in enumerate(layers):
-        for key in layer.params:
-            total = reps[0][j].grads[key] * weights[0]
-            for r, w in zip(reps[1:], weights[1:]):
-                total += r[j].grads[key] * w
-            layer.grads[key] = total
+def add_grads(layers, replica_layers) -> None:
+    """Add each replica's grads into its layer's grads (the shards' gradients add up)."""
+    for layer, twin in zip(layers, replica_layers):
+        for key, g in twin.grads.items():
+            layer.grads[key] += g

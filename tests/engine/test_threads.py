@@ -1,27 +1,30 @@
-"""Batches split across threads or worker processes give the same training as the batch run whole."""
+"""Batches split across threads or worker processes give the same training as the batch
+run whole (striate.engine.threads, the one shard step of striate.engine.shard)."""
 
 import numpy as np
 import pytest
 
 import striate
 from striate import layers as L
-from striate import optim, parallel, processes
+from striate import optim
+from striate.engine import threads as T
+from striate.engine import workers
 
 
 @pytest.fixture
 def threads():
-    saved = parallel.get_threads()
-    yield parallel.set_threads
-    parallel.set_threads(saved)
+    saved = T.get_threads()
+    yield T.set_threads
+    T.set_threads(saved)
 
 
 @pytest.fixture(params=["threads", "processes"])
 def backend(request):
-    """Shards on threads of this process, or in worker processes (striate.processes)."""
-    saved = processes._enabled
-    processes.set_enabled(request.param == "processes")
+    """Shards on threads of this process, or in worker processes (striate.engine.workers)."""
+    saved = workers.enabled()
+    workers.set_enabled(request.param == "processes")
     yield request.param
-    processes.set_enabled(saved)
+    workers.set_enabled(saved)
 
 
 def small_net(seed, dtype=np.float64):
@@ -33,18 +36,18 @@ def small_net(seed, dtype=np.float64):
 
 def test_shards_cover_the_batch_evenly(threads):
     threads(2)
-    if not parallel._blas_controllers():
+    if not T.blas_available():
         pytest.skip("threadpoolctl found no BLAS library to keep single-threaded")
-    assert parallel.shards(64) == [(0, 32), (32, 64)]
-    assert parallel.shards(33) == [(0, 16), (16, 33)]
-    assert parallel.shards(31) is None  # too small to be worth two threads
+    assert T.shards(64) == [(0, 32), (32, 64)]
+    assert T.shards(33) == [(0, 16), (16, 33)]
+    assert T.shards(31) is None  # too small to be worth two threads
     threads(1)
-    assert parallel.shards(1000) is None
+    assert T.shards(1000) is None
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse"])
 def test_sharded_steps_equal_whole_batch_steps(loss, threads, backend, rng):
-    if not parallel._blas_controllers():
+    if not T.blas_available():
         pytest.skip("threadpoolctl found no BLAS library to keep single-threaded")
     x = rng.standard_normal((70, 12, 12, 2))
     y = rng.integers(0, 10, 70) if loss == "cross_entropy" else rng.standard_normal((70, 10))
@@ -79,7 +82,7 @@ def test_replicas_share_params_but_not_grads_or_caches():
     model = small_net(seed=1)
     twin = model.layers[0].replica()
     assert twin.params is model.layers[0].params
-    assert twin.grads is not model.layers[0].grads and twin._cache is None
+    assert twin.grads is not model.layers[0].grads and twin.twin_of is model.layers[0]
     model.layers[0].params["kernel"][...] = 0
     assert np.all(twin.params["kernel"] == 0)
 
@@ -90,8 +93,8 @@ def test_a_layer_can_opt_out_of_sharding(threads):
 
     threads(2)
     model = striate.Sequential([Coupled(), L.Flatten(), L.Dense(2)], input_shape=(4, 4, 1))
-    assert model._shards(256, training=True) is None
-    assert model._shards(256, training=False) is not None or not parallel._blas_controllers()
+    assert model.shards(256, training=True) is None
+    assert model.shards(256, training=False) is not None or not T.blas_available()
 
 
 def test_replicas_follow_a_conversion_to_float64(threads, backend, rng):
@@ -108,7 +111,33 @@ def test_replicas_follow_a_conversion_to_float64(threads, backend, rng):
 
 def test_thread_count_from_the_environment(monkeypatch):
     monkeypatch.setenv("STRIATE_NUM_THREADS", "1")
-    assert parallel._threads_from_environment() == 1
+    assert T.threads_from_environment() == 1
     for junk in ("", "zero", "-2", "0"):
         monkeypatch.setenv("STRIATE_NUM_THREADS", junk)
-        assert parallel._threads_from_environment() == parallel.cpu_count()
+        assert T.threads_from_environment() == T.cpu_count()
+
+
+def test_whole_threads_and_processes_give_one_shard_steps_result(threads, rng):
+    """The one shard step, run whole, on threads and in worker processes: the same loss,
+    output and gradients, to float rounding."""
+    if not T.blas_available():
+        pytest.skip("threadpoolctl found no BLAS library to keep single-threaded")
+    x, y = rng.standard_normal((80, 12, 12, 2)), rng.integers(0, 10, 80)
+    saved = workers.enabled()
+    results = {}
+    try:
+        for name, n, on in (("whole", 1, False), ("threads", 3, False), ("processes", 3, True)):
+            threads(n)
+            workers.set_enabled(on)
+            model = small_net(seed=5).compile("sgd", "cross_entropy")
+            assert (model.shards(80, training=True) is None) == (name == "whole")
+            loss, out = model.train_step(x, y)
+            results[name] = loss, out, [g.copy() for layer in model.layers for g in layer.grads.values()]
+    finally:
+        workers.set_enabled(saved)
+    loss, out, grads = results["whole"]
+    for name in ("threads", "processes"):
+        assert results[name][0] == pytest.approx(loss, rel=1e-12)
+        np.testing.assert_allclose(results[name][1], out, rtol=1e-12, atol=1e-13)
+        for a, b in zip(results[name][2], grads):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)

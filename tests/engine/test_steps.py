@@ -1,13 +1,13 @@
-"""The passes through a stack of layers run a ReLU before max pooling after the pooling
-(striate.passes); outputs and gradients must be exactly those of running every layer in
-the order written."""
+"""The steps a stack of layers runs as (striate.engine.steps): a ReLU before strided max
+pooling runs after the pooling, a ReLU after Conv2D or Dense runs in place; outputs and
+gradients must be exactly those of running every layer in the order written."""
 
 import numpy as np
 import pytest
 
 import striate
 from striate import layers as L
-from striate import passes
+from striate.engine import steps
 
 
 def layer_by_layer(model, x, dy):
@@ -23,8 +23,9 @@ def layer_by_layer(model, x, dy):
 
 
 def fused(model, x, dy):
-    out = passes.forward(model.layers, x, training=True)
-    passes.backward(model.layers, dy)
+    plan = steps.plan(model.layers)
+    out = steps.forward(plan, x, training=True)
+    steps.backward(plan, dy, input_grad=False)
     return out, [{k: v.copy() for k, v in layer.grads.items()} for layer in model.layers]
 
 
@@ -62,19 +63,56 @@ def test_windows_whose_max_is_negative_send_back_nothing(rng):
     model.layers[0].params["kernel"][...] = 1.0
     x = -np.abs(rng.standard_normal((1, 4, 4, 1)))
     x[0, 0, 1, 0] = 2.0  # one window with a positive max
-    y = passes.forward(model.layers, x, training=True)
+    y = model.forward(x, training=True)
     assert y[0, :, :, 0].tolist() == [[2.0, 0.0], [0.0, 0.0]]
-    passes.backward(model.layers, np.ones_like(y))
+    model.backward(np.ones_like(y))
     np.testing.assert_array_equal(model.layers[0].grads["kernel"].ravel(), [2.0])  # x at the winner only
 
 
-def test_a_model_relu_cache_after_the_swap_is_pooled_size(rng):
-    """backward after a model's forward takes the pooled-size gradient, as the model's
-    own backward pass gives it."""
+def test_after_a_model_pass_a_fused_relu_says_to_use_the_models_backward(rng):
+    """A fused step keeps the ReLU's cache itself: the pooling layer's own backward still
+    works (its cache is of its own input), and the ReLU's own backward asks for its
+    forward instead of computing with a cache of the wrong shape."""
     model = network(False)
     x = rng.standard_normal((2, 8, 8, 2))
+    y = model.forward(x, training=True)
+    pool, relu = model.layers[2], model.layers[1]
+    dz = pool.backward(rng.standard_normal((2, 4, 4, 3)))
+    assert dz.shape == (2, 8, 8, 3)
+    with pytest.raises(RuntimeError, match="forward\\(x, training=True\\)"):
+        relu.backward(dz)
+    assert model.backward(np.ones_like(y)).shape == x.shape  # the model's own backward works
+
+
+def test_the_plan_fuses_what_the_rules_say():
+    model = network(True)  # ReLU first: never fused with the pooling, which does not follow it anyway
+    kinds = [type(step).__name__ for step in steps.plan(model.layers)]
+    assert kinds == ["LayerStep", "LayerStep", "PooledReLU", "LayerStep", "PooledReLU", "LayerStep",
+                     "InPlaceReLU", "LayerStep"]
+    first = striate.Sequential([L.ReLU(), L.MaxPool2D(2), L.Conv2D(2, 1), L.ReLU(), L.MaxPool2D(2, stride=1)],
+                               input_shape=(4, 4, 1))
+    assert [type(step).__name__ for step in steps.plan(first.layers)] == ["LayerStep", "LayerStep", "InPlaceReLU", "LayerStep"]
+
+
+def test_model_backward_returns_the_input_gradient(rng):
+    """model.backward(dy) returns dx like a layer's backward: equal to running the layers
+    one by one, and to central differences."""
+    model = network(True)
+    x = rng.standard_normal((3, 8, 8, 2)) + 0.05
+    dy = rng.standard_normal((3, 3))
+    out = x
+    for layer in model.layers:
+        out = layer.forward(out, training=True)
+    g = dy
+    for layer in reversed(model.layers):
+        g = layer.backward(g)
     model.forward(x, training=True)
-    assert model.layers[1]._batch_out_shape == (2, 4, 4, 3)
+    dx = model.backward(dy)
+    np.testing.assert_array_equal(dx, g)
+    direction = rng.standard_normal(x.shape)
+    h = 1e-6
+    numeric = (np.sum(model.forward(x + h * direction) * dy) - np.sum(model.forward(x - h * direction) * dy)) / (2 * h)
+    assert np.sum(dx * direction) == pytest.approx(numeric, rel=1e-6)
 
 
 POOLS = [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0)]  # (kernel, stride, padding): tiles, overlapping, same size

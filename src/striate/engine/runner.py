@@ -1,0 +1,87 @@
+"""Runner: how one model's layers run — its steps, and whole batches, threads or workers.
+
+A Sequential owns one Runner and hands it every pass::
+
+    forward / backward      the steps of the layers (steps.py), planned once and again
+                            whenever the model's list of layers changes
+    train(x, y)             the shard step (shard.py) of the batch: whole when small,
+                            else shard 0 here and the others in worker processes
+                            (workers.py) or, failing those, on threads (threads.py)
+    infer(x)                inference in pieces (inference.py)
+    input_gradient(x, y)    d loss / d x with the model's inference behaviour, on frozen
+                            replicas of the layers: the model itself is left untouched
+
+`model` is a Sequential (anything with layers, loss, built, input_shape, output_shape,
+dtype and seed): the engine never imports the model module.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from . import inference, threads, workers
+from .shard import step
+from .steps import Plan, backward, forward, plan
+
+
+class Runner:
+    def __init__(self, model):
+        self.model = model
+        self.plan: Plan | None = None
+        self.replicas: list[Plan] = []  # the thread replicas of the layers, one per extra shard
+
+    def steps(self) -> list:
+        """The steps of the model's layers as they are now."""
+        current = self.plan
+        if current is None or not current.matches(self.model.layers):
+            current = self.plan = Plan(self.model.layers)
+        return current.steps
+
+    def forward(self, x, training: bool):
+        return forward(self.steps(), x, training)
+
+    def backward(self, dy, input_grad: bool = True):
+        return backward(self.steps(), dy, input_grad)
+
+    def shards(self, n: int, training: bool):
+        """The (start, stop) shards of a batch of n, or None when it runs whole."""
+        return threads.shards_for(self.model.layers, n, training)
+
+    def train(self, x, y):
+        """The shard step of a batch (forward, loss, backward): fills the layers' grads
+        with the batch's gradient and returns (loss, output)."""
+        model = self.model
+        ranges = self.shards(len(x), training=True)
+        if ranges is None:
+            with threads.small_batch(len(x)):
+                return step(self.steps(), model.loss, x, y)
+        if (done := workers.train(model, self.steps(), x, y, ranges)) is not None:
+            return done
+        reps = threads.replicas(model.layers, len(ranges) - 1, self.replicas)
+        plans = [self.steps()] + [r.steps for r in reps]
+        losses = [model.loss] + [copy.copy(model.loss) for _ in reps]
+        weights = [(e - s) / len(x) for s, e in ranges]
+
+        def shard(i):
+            s, e = ranges[i]
+            return step(plans[i], losses[i], x[s:e], y[s:e], weights[i])
+
+        results = threads.run(shard, len(ranges))
+        for r in reps:
+            threads.add_grads(model.layers, r.layers)
+        loss = sum(w * value for w, (value, _) in zip(weights, results))
+        return loss, np.concatenate([out for _, out in results])
+
+    def infer(self, x, piece: int | None = None):
+        return inference.infer(self, x, piece)
+
+    def input_gradient(self, x, y, loss):
+        """d loss(model(x), y) / d x with inference behaviour (running statistics, no
+        dropout), run whole on frozen replicas (Layer.replica(frozen=True)): the model's
+        weights, grads, state, caches and generators are left as they were."""
+        twins = plan([layer.replica(frozen=True) for layer in self.model.layers])
+        loss = copy.copy(loss)
+        loss.forward(forward(twins, x, True), y)
+        return backward(twins, loss.backward(), input_grad=True)
