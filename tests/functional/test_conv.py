@@ -7,7 +7,7 @@ import pytest
 from striate.functional import conv as F
 from striate.functional import conv_transpose as T
 
-from .. import reference as naive
+from .. import naive
 from ..gradcheck import check_op
 
 # (C, F, kernel, stride, padding, dilation, groups)

@@ -5,7 +5,7 @@ import pytest
 
 from striate.functional import pool as F
 
-from .. import reference as naive
+from .. import naive
 from ..gradcheck import check_op
 
 # (kernel, stride, padding)

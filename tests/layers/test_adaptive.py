@@ -7,7 +7,7 @@ import striate
 from striate import layers as L
 from striate.functional.adaptive import bins
 
-from .. import reference_layers as ref
+from .. import naive_layers as ref
 from ..gradcheck import check_layer
 
 

@@ -7,7 +7,7 @@ import pytest
 import striate
 from striate import layers as L
 
-from .. import reference
+from .. import naive
 from ..functional.test_conv import CONFIGS as REFERENCE_CONFIGS
 from ..gradcheck import check_layer
 
@@ -31,7 +31,7 @@ def make(cfg, rng, dtype=np.float64, size=(7, 8)):
 def test_forward_matches_naive_loops(cfg, rng, path):
     layer, x = make(cfg, rng)
     c, f, k, s, p, d, g = cfg
-    expected = reference.conv2d(x, layer.params["kernel"], layer.params["bias"], s, p, d, g)
+    expected = naive.conv2d(x, layer.params["kernel"], layer.params["bias"], s, p, d, g)
     np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)
 
 
@@ -122,5 +122,5 @@ def test_random_configurations_against_naive_loops(seed, path):
         d = tuple(int(v) for v in rng.integers(1, 3, 2))
         p = tuple(tuple(int(v) for v in rng.integers(0, 3, 2)) for _ in range(2))
         layer, x = make((c, f, k, s, p, d, g), rng, size=(7, 6))
-        expected = reference.conv2d(x, layer.params["kernel"], layer.params["bias"], s, p, d, g)
+        expected = naive.conv2d(x, layer.params["kernel"], layer.params["bias"], s, p, d, g)
         np.testing.assert_allclose(layer.forward(x), expected, rtol=1e-12, atol=1e-12)

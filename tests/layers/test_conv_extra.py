@@ -7,8 +7,8 @@ import striate
 from striate import layers as L
 from striate.functional.padding import pad2d
 
-from .. import reference
-from .. import reference_layers as ref
+from .. import naive
+from .. import naive_layers as ref
 from ..gradcheck import check_layer
 
 # (C, F, kernel, stride, padding, output_padding, dilation, groups)
@@ -102,7 +102,7 @@ def test_conv_padding_modes_match_pytorch_and_finite_differences(mode, padding, 
     x = rng.standard_normal((2, 5, 6, 2))
     y = layer.forward(x, training=True)
     pad = layer.resolved_padding
-    expected = reference.conv2d(pad2d(x, pad, mode), layer.params["kernel"], layer.params["bias"], stride,
+    expected = naive.conv2d(pad2d(x, pad, mode), layer.params["kernel"], layer.params["bias"], stride,
                                 ((0, 0), (0, 0)), (1, 1), groups)
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
     dy = rng.standard_normal(y.shape)
@@ -141,7 +141,7 @@ def test_depthwise_conv_is_one_kernel_per_channel(multiplier, rng):
     for ch in range(c):
         for j in range(multiplier):
             out = ch * multiplier + j
-            single = reference.conv2d(x[..., ch : ch + 1], layer.params["kernel"][..., out : out + 1],
+            single = naive.conv2d(x[..., ch : ch + 1], layer.params["kernel"][..., out : out + 1],
                                       layer.params["bias"][out : out + 1], (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
             np.testing.assert_allclose(y[..., out : out + 1], single, rtol=1e-12, atol=1e-12)
     dy = rng.standard_normal(y.shape)

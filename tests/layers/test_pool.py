@@ -5,7 +5,7 @@ import pytest
 
 from striate import layers as L
 
-from .. import reference
+from .. import naive
 from ..gradcheck import check_layer
 
 # (kernel, stride, padding)
@@ -31,7 +31,7 @@ def make(cls, cfg, rng, size=(7, 8), c=3):
 @pytest.mark.parametrize("cfg", CONFIGS)
 def test_forward_matches_naive_loops(op, cls, cfg, rng):
     layer, x = make(cls, cfg, rng)
-    np.testing.assert_allclose(layer.forward(x), reference.pool2d(x, layer.kernel_size, layer.stride,
+    np.testing.assert_allclose(layer.forward(x), naive.pool2d(x, layer.kernel_size, layer.stride,
                                                                   layer.padding, op), rtol=1e-12)
 
 
@@ -40,7 +40,7 @@ def test_forward_matches_naive_loops(op, cls, cfg, rng):
 def test_tiles_that_cover_the_input_exactly_match_naive_loops(op, cls, kernel, rng):
     """Windows that tile the input (stride = kernel, sizes divisible) take the two-pass path."""
     layer, x = make(cls, (kernel, None, 0), rng, size=(6, 8))
-    np.testing.assert_allclose(layer.forward(x), reference.pool2d(x, layer.kernel_size, layer.stride,
+    np.testing.assert_allclose(layer.forward(x), naive.pool2d(x, layer.kernel_size, layer.stride,
                                                                   layer.padding, op), rtol=1e-12)
     check_layer(layer, x, rng, atol=1e-7)  # large sums here: finite differences round off at ~2e-8
 

@@ -6,7 +6,7 @@ import pytest
 from striate import layers as L
 from striate.functional.pool_extra import gaussian_weights
 
-from .. import reference_layers as ref
+from .. import naive_layers as ref
 from ..gradcheck import check_layer
 
 # (kernel, stride, padding)

@@ -6,7 +6,7 @@ import pytest
 from striate import layers as L
 from striate.functional.upsample import linear_matrix
 
-from .. import reference_layers as ref
+from .. import naive_layers as ref
 from ..gradcheck import check_layer
 
 

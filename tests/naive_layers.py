@@ -1,6 +1,6 @@
 """Naive loop implementations of the newer layers: slow, obviously right, independent of striate.
 
-Like reference.py, they make the suite meaningful without PyTorch.
+Like naive.py, they make the suite meaningful without PyTorch.
 """
 
 from __future__ import annotations

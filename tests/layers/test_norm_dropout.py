@@ -7,8 +7,8 @@ import striate
 from striate import layers as L
 from striate import optim
 
-from . import reference_layers as ref
-from .gradcheck import check_layer
+from .. import naive_layers as ref
+from ..gradcheck import check_layer
 
 
 def make_bn(cls, shape, rng, momentum=0.1, eps=1e-5, affine=True):
@@ -21,7 +21,7 @@ def make_bn(cls, shape, rng, momentum=0.1, eps=1e-5, affine=True):
 
 
 def torch_bn(cls, layer):
-    from .oracle import torch
+    from ..oracle import torch
 
     c = layer.input_shape[-1]
     mod = (torch.nn.BatchNorm2d if cls is L.BatchNorm2D else torch.nn.BatchNorm1d)(
@@ -41,7 +41,7 @@ def channels_first(a):
 @pytest.mark.parametrize("cls,shape", [(L.BatchNorm2D, (5, 4, 3)), (L.BatchNorm1D, (6,)), (L.BatchNorm1D, (5, 4))])
 @pytest.mark.parametrize("momentum,affine", [(0.1, True), (0.3, False)])
 def test_batch_norm_matches_pytorch_over_training_steps_and_in_eval(cls, shape, momentum, affine, rng):
-    from .oracle import to_torch, torch
+    from ..oracle import to_torch, torch
 
     layer = make_bn(cls, shape, rng, momentum=momentum, affine=affine)
     mod = torch_bn(cls, layer)
@@ -128,7 +128,7 @@ def test_dropout_is_the_identity_at_evaluation_and_inverted_when_training():
 def test_dropout_gradient_matches_finite_differences_with_its_mask_fixed(rng):
     from striate.functional import dropout as F
 
-    from .gradcheck import numeric_grad
+    from ..gradcheck import numeric_grad
 
     x = rng.standard_normal((3, 4, 5, 2))
     mask = F.dropout_mask(x.shape, 0.5, rng, np.float64)
