@@ -106,9 +106,7 @@ class Sequential:
 
     def save(self, path) -> None:
         """Write architecture and weights to one safe file (safetensors + JSON); see striate.load."""
-        from .io.model_file import save  # io sits above model (and never imports it): imported when used
-
-        save(self, path)
+        registry.file_support("save")(self, path)  # striate.io's, which sits above the model
 
     def summary(self, print_fn=print) -> str:
         """A Keras-like table: each layer, its output shape and parameter count; totals."""
@@ -253,9 +251,8 @@ class Sequential:
         pos = Position(epoch=initial_epoch)
         saver = None
         if checkpoint is not None or resume not in (None, False):
-            from .io.checkpoint import Checkpointer  # io sits above model: imported only when used
-
-            saver = Checkpointer(self, cbs, checkpoint, checkpoint_every,
+            checkpointer = registry.file_support("checkpointer")  # striate.io's, above the model
+            saver = checkpointer(self, cbs, checkpoint, checkpoint_every,
                                  {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})
             pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
         last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped

@@ -9,7 +9,9 @@ The same descriptions cross to a worker process (striate.engine.workers): a mode
 architecture (describe_model) and its loss travel as JSON, and the worker builds its
 layers from these tables. That is why this module sits low, under the engine and the
 model: it imports layers, losses, optimizers and schedules, nothing above them. The
-model class itself registers here (register_model) for io to rebuild models with.
+model class itself registers here (register_model) for io to rebuild models with, and io
+puts here what the model needs of it (FILES: saving, checkpoints), so that neither
+package imports the other both ways.
 """
 
 from __future__ import annotations
@@ -34,6 +36,18 @@ SCHEDULES = _table([schedules.StepDecay, schedules.CosineDecay, schedules.OneCyc
 LOSSES = _table([losses.CrossEntropy, losses.MSE])
 MODELS: dict[str, type] = {}  # {"Sequential": striate.model.Sequential}, filled by register_model
 DTYPES = {"float32": np.float32, "float64": np.float64}  # the dtypes a model may be saved in
+
+
+FILES: dict[str, object] = {}  # what striate.io provides to the model below it: "save", "checkpointer"
+
+
+def file_support(name: str):
+    """The io function the model needs for `name` ("save": model files; "checkpointer":
+    fit's checkpoints). striate.io, which sits above the model, puts them here when it is
+    imported (import striate does), so that the model never imports io."""
+    if name not in FILES:
+        raise RuntimeError(f"striate.io is not loaded: import striate (or striate.io) before using {name}")
+    return FILES[name]
 
 
 def register_model(cls: type) -> type:

@@ -9,12 +9,15 @@ tables of type names → classes, re-exported), model_file (save / load), state 
 checkpoint (training state, fit's checkpoints), config (a network described layer by
 layer in TOML).
 
-The model imports model_file (save) and checkpoint (fit's Checkpointer); neither imports
-the model back: they rebuild a Sequential through striate.registry.MODELS.
+io sits above the model and the model never imports it: what the model needs of io
+(model.save, fit's checkpoints) is put in striate.registry.FILES here, on import.
 """
 
+from ..registry import FILES
 from . import checkpoint, config, document, model_file
 from .model_file import save
+
+FILES.update(save=model_file.save, checkpointer=checkpoint.Checkpointer)
 
 __all__ = ["load", "save"]
 
