@@ -84,3 +84,15 @@ def batch_norm_backward(dy, cache, gamma):
     if gamma is None:
         return dx, None, None
     return dx, dgamma, dbeta
+
+
+def batch_norm_eval_backward(dy, cache, gamma):
+    """The backward pass of evaluation, where μ and σ² are the running statistics, constants:
+    y = γ·x̂ + β with x̂ = (x − μ)·inv_std gives dx = dy·γ·inv_std, dγ = Σ dy·x̂, dβ = Σ dy.
+    cache (x̂, inv_std); dgamma and dbeta are None without gamma."""
+    xhat, inv_std = cache
+    c = dy.shape[-1]
+    dbeta = channel_sum(dy.reshape(-1, c))
+    dgamma = channel_dot(dy.reshape(-1, c), xhat.reshape(-1, c))
+    dx = dy * (inv_std * gamma if gamma is not None else inv_std)
+    return (dx, None, None) if gamma is None else (dx, dgamma, dbeta)

@@ -67,7 +67,7 @@ class _BatchNorm(Layer):
             if not training:
                 return self._keep(False, y, None)
             # frozen: the running statistics are constants, so x̂ = (x − μ)/√(σ²+eps) is
-            # all the backward pass needs (see _frozen_backward)
+            # all the backward pass needs (see F.batch_norm_eval_backward)
             inv_std = (1.0 / np.sqrt(running_var + self.eps)).astype(x.dtype)
             return self._keep(True, y, ((x - running_mean) * inv_std, inv_std))
         m = x.size // x.shape[-1]  # values per channel
@@ -81,22 +81,11 @@ class _BatchNorm(Layer):
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)
-        backward = _frozen_backward if self.frozen else F.batch_norm_backward
+        backward = F.batch_norm_eval_backward if self.frozen else F.batch_norm_backward
         dx, dgamma, dbeta = backward(dy, self._cache, self.params.get("gamma"))
         if self.affine:
             self.grads["gamma"], self.grads["beta"] = dgamma, dbeta
         return dx
-
-
-def _frozen_backward(dy, cache, gamma):
-    """The gradient of y = gamma·x̂ + beta with x̂ = (x − μ)·inv_std for constant μ and σ²
-    (the running statistics): dx = dy·gamma·inv_std, dgamma = Σ dy·x̂, dbeta = Σ dy."""
-    xhat, inv_std = cache
-    c = dy.shape[-1]
-    dbeta = F.channel_sum(dy.reshape(-1, c))
-    dgamma = F.channel_dot(dy.reshape(-1, c), xhat.reshape(-1, c))
-    dx = dy * (inv_std * gamma if gamma is not None else inv_std)
-    return (dx, None, None) if gamma is None else (dx, dgamma, dbeta)
 
 
 class BatchNorm2D(_BatchNorm):
