@@ -74,7 +74,7 @@ def from_document(doc: dict, tensors: dict, path) -> Checkpoint:
     if not isinstance(training, dict) or not keys - {"rngs"} <= set(training) <= keys:
         raise FormatError(f"{where}: expected an object with {', '.join(sorted(keys))}")
     optimizer = state.decode_optimizer(training["optimizer"], model.layers, tensors, used, where)
-    if training["loss"] not in registry.LOSSES:
+    if not isinstance(training["loss"], str) or training["loss"] not in registry.LOSSES:
         raise FormatError(f"{where}: unknown loss {training['loss']!r:.100}; known: {', '.join(registry.LOSSES)}")
     fit = _check_fit(training["fit"], where)
     position = state.decode_position(training["position"], where)
