@@ -108,5 +108,6 @@ def kept(saver) -> str:
     if path is None:
         return "No checkpoint was written."
     if path.exists():
-        return f"The last checkpoint, {path}, holds the last good weights: resume from it with the lower rate."
+        return (f"The last checkpoint, {path}, holds the last good weights (striate.load({str(path)!r}) gives "
+                "them); it was not overwritten.")
     return f"No checkpoint had been written to {path} yet."
