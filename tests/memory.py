@@ -1,5 +1,6 @@
 """Peak memory of a call, measured with tracemalloc: hostile files must be refused cheaply."""
 
+import os
 import tracemalloc
 
 LIMIT = 100 * 2**20  # issue 13: loading a hostile file stays under 100 MB
@@ -32,5 +33,7 @@ def raises_cheaply(exception, call, match=None) -> str:
     assert caught, f"did not raise {exception.__name__}"
     if match is not None:
         assert re.search(match, str(caught[0])), str(caught[0])
+    if os.environ.get("STRIATE_SHOW_PEAKS"):  # for the report: pytest -s with it set
+        print(f"\npeak {peak / 2**20:7.2f} MiB  {os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0]}")
     assert peak < LIMIT, f"peak {peak / 2**20:.1f} MiB"
     return str(caught[0])
