@@ -1,6 +1,7 @@
 """Issue 13's hostile IDX files: each refused with a FormatError naming the file, cheaply."""
 
 import gzip
+from pathlib import Path
 import struct
 import zlib
 
@@ -92,3 +93,14 @@ def test_whole_float_labels_are_fine(tmp_path, rng):
 
 def test_the_format_error_is_a_value_error():
     assert issubclass(striate.FormatError, ValueError)
+
+
+# ---- found by fuzz/fuzz_idx.py (atheris) --------------------------------------------------
+CRASHES = Path(__file__).parent / "crashes"
+
+
+def test_zero_bytes_but_more_elements_than_numpy_can_index(tmp_path):
+    """dims with a 0 need no bytes, but np.empty refused the others with a bare ValueError."""
+    path = tmp_path / "z.idx"
+    path.write_bytes((CRASHES / "idx-zero-size-huge-dims.idx").read_bytes())
+    refused(path, r"dimensions \(.*\) are not possible: array is too big")

@@ -109,3 +109,13 @@ def test_external_data_inside_the_folder_is_read(tmp_path):
     (tmp_path / "data" / "w.bin").write_bytes(bytes(4) + np.arange(4, dtype=np.float32).tobytes())
     model = striate.onnx.load(external(tmp_path / "m.onnx", "data/w.bin", offset=4, length=16))
     np.testing.assert_array_equal(model.layers[0].params["kernel"], [[0, 1], [2, 3]])
+
+
+# ---- found by fuzz/fuzz_onnx.py (atheris) --------------------------------------------------
+def test_an_external_location_that_is_not_utf8(tmp_path):
+    """protobuf returns bytes for a string field holding invalid UTF-8: Path(bytes) was a TypeError."""
+    from pathlib import Path
+
+    path = tmp_path / "m.onnx"
+    path.write_bytes((Path(__file__).parent / "crashes" / "external-location-not-utf8.onnx").read_bytes())
+    refused(path, r"external_data entries must be text")

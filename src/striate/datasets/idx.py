@@ -53,7 +53,11 @@ def read_idx(path) -> np.ndarray:
             _check_length(f, path, dims, header, nbytes)
         with _open(path, "rb") as f:  # the size agrees: now read it
             f.seek(header)
-            array = np.empty(dims, dtype)
+            try:
+                array = np.empty(dims, dtype)
+            except (ValueError, OverflowError, MemoryError) as e:  # e.g. (0, 2**32 - 1, ..., 2**32 - 1): no bytes,
+                # yet more elements along the other axes than NumPy can index (found by fuzz/fuzz_idx.py)
+                raise FormatError(f"{path}: dimensions {dims} are not possible: {e}") from None
             if f.readinto(array.reshape(-1).view(np.uint8)) != nbytes:
                 raise FormatError(f"{path}: the file changed while it was read")
     except (OSError, EOFError, zlib.error) as e:  # gzip raises these for corrupt or cut-off archives
