@@ -28,6 +28,12 @@ with atheris.instrument_imports(include=["striate"]):
 
 import mutate  # noqa: E402
 import readers  # noqa: E402
+from striate import limits  # noqa: E402
+
+# Lower limits while fuzzing: a file within the defaults may rightly allocate a few GB
+# (2**28 parameters are drawn as float64 first), which libFuzzer's -rss_limit_mb would
+# report as a leak of memory. The checks are the same; only the thresholds are smaller.
+limits.MAX_PARAMS, limits.MAX_ACTIVATION, limits.MAX_DATA_BYTES = 2**22, 2**22, 2**26
 
 
 def seed_corpus(name: str) -> Path:

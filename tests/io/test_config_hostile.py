@@ -62,3 +62,15 @@ def test_the_parameter_limit_can_be_raised(tmp_path):
         with pytest.raises(ValueError, match=r"7,840, over the limit of 100"):
             config.load(path)
     assert config.load(path).count_params() == 7850
+
+
+# ---- found by fuzz/fuzz_toml.py (atheris) ---------------------------------------------------
+def test_a_huge_input_is_refused_before_the_first_kernel_is_drawn(tmp_path):
+    """input_shape [28, 28, 999000]: Conv2D's kernel (5, 5, 999000, 6) is within MAX_PARAMS, and was
+    drawn (1.2 GB of float64) before the input's own size was compared with MAX_ACTIVATION."""
+    from pathlib import Path
+
+    path = tmp_path / "net.toml"
+    path.write_bytes((Path(__file__).parent / "crashes" / "config-huge-input-channels.toml").read_bytes())
+    raises_cheaply(ValueError, lambda: config.load(path), r"input_shape \(28, 28, 999000\): one sample's size is "
+                                                          r"783,216,000, over the limit of 134,217,728")

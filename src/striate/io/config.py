@@ -62,6 +62,7 @@ class ModelConfig:
             except Exception as e:  # noqa: BLE001 - ValueError, or what absurd values break: the file's fault
                 raise ValueError(f"{where}: {e}") from None
         try:  # sizes are charged against striate.limits before any weight is drawn
+            limits.check_size(limits.size(shape), "MAX_ACTIVATION", f"{self.path}: input_shape {shape}: one sample's size")
             with limits.counted_initialisers(layers, str(self.path)):
                 model = Sequential(layers, input_shape=shape, seed=seed)
             limits.check_model(model, str(self.path))

@@ -78,6 +78,7 @@ class _Importer:
         else:
             raise _Unsupported(f"the input must be (N, C, H, W), (N, H, W, C) or (N, features), got rank {len(dims)}")
         shape = tuple(input_shape) if input_shape is not None else tuple(shape)
+        limits.check_size(limits.size(shape), "MAX_ACTIVATION", f"input shape {shape}: one sample's size")
         self.model = Sequential(input_shape=shape, dtype=dtypes[elem])
         self.current = value.name
 
