@@ -103,8 +103,28 @@ def check_model(model, where: str) -> None:
     for i, layer in enumerate(model.layers):
         check_size(size(layer.output_shape), "MAX_ACTIVATION",
                    f"{where}: layers[{i}] ({type(layer).__name__}): output shape {layer.output_shape}: one sample's size")
+    for i, layer in enumerate(model.layers):
+        check_settings(layer, f"{where}: layers[{i}] ({type(layer).__name__})")
     total = sum(size(a.shape) for layer in model.layers for a in (*layer.params.values(), *layer.state.values()))
     check_size(total, "MAX_PARAMS", f"{where}: the number of parameters")
+
+
+MAX_SETTING = 2**31  # a size, stride, padding or dilation past it describes no image striate can hold
+
+
+def check_settings(layer, where: str) -> None:
+    """LimitError for an int setting (kernel size, stride, padding, ...) past ±MAX_SETTING.
+
+    Output sizes alone do not catch them: a stride of 2**62 still gives an output of 1,
+    then overflows NumPy's strides in the first forward pass. Seeds may be any size.
+    """
+    stack = [(key, value) for key, value in layer.get_config().items() if key != "seed"]
+    while stack:
+        key, value = stack.pop()
+        if isinstance(value, (list, tuple)):
+            stack.extend((key, v) for v in value)
+        elif isinstance(value, int) and abs(value) > MAX_SETTING:
+            raise LimitError(f"{where}: {key} holds {value:,}, past ±{MAX_SETTING:,}: no image is so large")
 
 
 @contextmanager

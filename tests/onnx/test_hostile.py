@@ -119,3 +119,11 @@ def test_an_external_location_that_is_not_utf8(tmp_path):
     path = tmp_path / "m.onnx"
     path.write_bytes((Path(__file__).parent / "crashes" / "external-location-not-utf8.onnx").read_bytes())
     refused(path, r"external_data entries must be text")
+
+
+def test_a_stride_of_2_62_is_refused_on_load():
+    """Output size 1, so the activation check passed; predict then overflowed NumPy's strides."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "crashes" / "conv-stride-2-62.onnx"
+    refused(path, r"graph: layers\[0\] \(Conv2D\): stride holds 4,611,686,018,427,387,904, past ±2,147,483,648")
