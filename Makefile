@@ -5,7 +5,7 @@ PIP := $(PY) -m pip
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 EPOCHS ?= 2
 
-.PHONY: demo test install bench fashion-mnist tour clean
+.PHONY: demo test install bench fashion-mnist tour clean fuzz
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,6 +33,16 @@ test: $(PY)
 tour: $(PY)
 	$(PIP) install -q -e '.[viz]'
 	$(PY) docs/make_tour.py $(if $(MNIST_DIR),--data-dir $(MNIST_DIR))
+
+# coverage-guided fuzzing of every file reader (fuzz/README.md): FUZZ_SECONDS each
+FUZZ_SECONDS ?= 60
+FUZZ_READERS := model checkpoint idx onnx toml image
+fuzz: $(PY)
+	$(PIP) install -q -e '.[test]' atheris onnx Pillow
+	@for r in $(FUZZ_READERS); do \
+	  echo "== fuzz/fuzz_$$r.py for $(FUZZ_SECONDS) s"; \
+	  $(PY) fuzz/fuzz_$$r.py -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 || exit 1; \
+	done
 
 bench: install
 	$(PY) -m benchmarks

@@ -33,7 +33,7 @@ from striate.functional.fast import algorithms as A
 from .__main__ import make_jobs, set_threads, time_row
 from .workloads import striate_model
 
-# (label, training, model, batch, images per timed repeat, target ratio from the issue)
+# (label, training, model, batch, images per timed repeat, target ratio)
 ROWS = [
     ("LeNet-5 train, batch 64", True, "lenet5", 64, 64 * 30, 1.0),
     ("LeNet-5 train, batch 256", True, "lenet5", 256, 256 * 10, 0.9),

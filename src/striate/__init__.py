@@ -9,6 +9,7 @@
 """
 
 from . import callbacks, datasets, functional, init, layers, losses, metrics, models, optim, schedules, tune
+from . import limits  # what a file from a stranger may make striate allocate
 from .errors import FormatError
 from .functional.switch import reference, reference_path, set_reference
 from .model import Sequential
@@ -19,5 +20,6 @@ from .io import load
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "load", "engine", "FormatError", "io", "onnx", "layers", "losses", "optim", "schedules", "init",
-           "metrics", "callbacks", "functional", "models", "datasets", "tune", "reference", "reference_path", "set_reference",
+           "metrics", "callbacks", "functional", "models", "datasets", "tune", "limits", "reference", "reference_path",
+           "set_reference",
            "__version__"]

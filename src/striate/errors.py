@@ -6,3 +6,8 @@ class FormatError(ValueError):
 
     The message names the file and what is wrong with it.
     """
+
+
+class TrainingDiverged(FloatingPointError):
+    """fit stopped: the loss became NaN or inf (or exploded). The message names the epoch and
+    batch, suggests a lower learning rate and says which checkpoint holds the last good weights."""

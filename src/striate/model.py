@@ -12,7 +12,7 @@ import numpy as np
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optim as optim_mod
-from . import registry
+from . import inputs, registry
 from .callbacks import Callback, History
 from .engine import Runner
 from .layers.base import Layer
@@ -209,13 +209,7 @@ class Sequential:
         return self._engine.infer(x)
 
     def _check_data(self, x, y, where: str):
-        x = np.asarray(x)
-        y = np.asarray(y)
-        if len(x) != len(y):
-            raise ValueError(f"{where}: x has {len(x)} samples but y has {len(y)}")
-        if len(x) == 0:
-            raise ValueError(f"{where}: no samples")
-        return x, y
+        return inputs.check_data(x, y, where)
 
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1,
             callbacks=None, initial_epoch=0, checkpoint=None, checkpoint_every="epoch", resume=None) -> History:
@@ -237,8 +231,8 @@ class Sequential:
         if self.optimizer is None:
             raise RuntimeError("Sequential.fit(): call compile(optimizer, loss, metrics) first")
         x, y = self._check_data(x, y, "fit")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"fit: batch_size must be a positive int, got {batch_size!r}")
+        epochs, batch_size = inputs.count(epochs, "epochs", "fit"), inputs.count(batch_size, "batch_size", "fit")
+        initial_epoch = inputs.count(initial_epoch, "initial_epoch", "fit", minimum=0)
         self._ensure_built(x)
         history = History()
         cbs: list[Callback] = [*(callbacks or []), history]  # History last: it sees what others add to logs
@@ -255,6 +249,7 @@ class Sequential:
             saver = checkpointer(self, cbs, checkpoint, checkpoint_every,
                                  {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})
             pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
+        guard = inputs.DivergenceGuard(self, saver)
         last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped
         for epoch in range(pos.epoch, last):
             if pos.batch == 0:  # (a run resumed mid-epoch has begun this epoch already)
@@ -268,6 +263,7 @@ class Sequential:
                 idx = order[b * batch_size : (b + 1) * batch_size]
                 xb, yb = x[idx], y[idx]
                 loss, out = self.train_step(xb, yb)
+                guard.check(loss, epoch, b)  # NaN or exploding: stop before the checkpoint
                 sums["loss"] += loss * len(idx)
                 for name, fn in self.metrics:
                     sums[name] += float(fn(out, yb)) * len(idx)
@@ -295,6 +291,8 @@ class Sequential:
                 saver.after_epoch(pos)
             if self.stop_training:
                 break
+        if saver:
+            saver.close()  # the checkpoint's lock
         for cb in cbs:
             cb.on_train_end()
         return history
@@ -304,6 +302,7 @@ class Sequential:
         if self.loss is None:
             raise RuntimeError("Sequential.evaluate(): call compile(optimizer, loss, metrics) first")
         x, y = self._check_data(x, y, "evaluate")
+        batch_size = inputs.count(batch_size, "batch_size", "evaluate")
         sums = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}
         for start in range(0, len(x), batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
@@ -315,10 +314,9 @@ class Sequential:
 
     def predict(self, x, batch_size=256) -> np.ndarray:
         """Outputs of the last layer for every sample of x, computed in batches."""
-        x = np.asarray(x)
+        x = inputs.check_x(x, "predict")
         self._ensure_built(x)
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
+        batch_size = inputs.count(batch_size, "batch_size", "predict")
         if 0 < len(x) <= batch_size:  # one batch: its output is new, unless a view of x itself
             out = self._infer(x)
             return out.copy() if np.may_share_memory(out, x) else out

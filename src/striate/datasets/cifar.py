@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import os
 import tarfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from ..errors import FormatError
 from .catalog import CIFAR10
 
@@ -74,8 +76,11 @@ def _read_archive(path: Path) -> dict[str, bytes]:
             for member in tar:
                 base = member.name.rsplit("/", 1)[-1]
                 if member.isfile() and base in wanted:
+                    if member.size > limits.MAX_DATA_BYTES:  # the tar header's size, before inflating
+                        raise FormatError(f"{path}: member {member.name!r} states {member.size:,} bytes, over the "
+                                          f"limit of {limits.MAX_DATA_BYTES:,} (striate.limits.MAX_DATA_BYTES)")
                     found[base] = tar.extractfile(member).read()
-    except (tarfile.TarError, OSError, EOFError) as e:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
         raise FormatError(f"{path}: not a readable CIFAR-10 binary archive ({e})") from None
     absent = [name for name in TRAIN + TEST if name not in found]
     if absent:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from ..errors import FormatError
 from .splits import split_indices
 
@@ -72,6 +73,14 @@ def list_images(root: Path, classes=None) -> tuple[list[Path], np.ndarray, list[
     return files, np.asarray(labels, np.int64), list(classes)
 
 
+def check_pixels(img, path) -> None:
+    """FormatError unless the size the image's header states is within striate.limits.MAX_IMAGE_PIXELS."""
+    width, height = img.size
+    if width * height > limits.MAX_IMAGE_PIXELS:
+        raise FormatError(f"{path}: the image states {width}×{height} = {width * height:,} pixels, over the limit "
+                          f"of {limits.MAX_IMAGE_PIXELS:,} (striate.limits.MAX_IMAGE_PIXELS)")
+
+
 def read_images(files, image_size=None, color_mode: str = "rgb") -> np.ndarray:
     """Images (N, H, W, C) uint8, converted to RGB (C = 3) or grayscale (C = 1).
 
@@ -84,13 +93,17 @@ def read_images(files, image_size=None, color_mode: str = "rgb") -> np.ndarray:
     out = None
     for i, path in enumerate(files):
         try:
-            with Image.open(path) as img:
+            with Image.open(path) as img:  # reads the header only: the size is known before decoding
+                check_pixels(img, path)
                 img = img.convert(mode)
                 if size is not None and img.size != (size[1], size[0]):
                     img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)
                 a = np.asarray(img, np.uint8)
-        except (OSError, SyntaxError) as e:  # Pillow's errors for unreadable or broken files
-            raise FormatError(f"{path}: not a readable image ({e})") from None
+        except FormatError:
+            raise
+        except Exception as e:  # noqa: BLE001 - Pillow's decoders raise OSError, SyntaxError, ValueError,
+            # struct.error, DecompressionBombError, ...: whatever a broken file makes them raise is its fault
+            raise FormatError(f"{path}: not a readable image ({type(e).__name__}: {e})") from None
         a = a.reshape(a.shape[0], a.shape[1], -1)
         if out is None:
             out = np.empty((len(files), *a.shape), np.uint8)

@@ -43,9 +43,25 @@ def check_pair(images: np.ndarray, labels: np.ndarray, img_path, lbl_path, class
         raise FormatError(f"{lbl_path}: expected labels of shape (N,), got {labels.shape}")
     if len(images) != len(labels):
         raise FormatError(f"{img_path}, {lbl_path}: {len(images)} images but {len(labels)} labels")
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        bad = int(labels.max()) if labels.max() >= classes else int(labels.min())
-        raise FormatError(f"{lbl_path}: labels must lie in 0–{classes - 1}, found {bad}")
+    check_labels(labels, lbl_path, classes)
+
+
+def check_labels(labels: np.ndarray, path, classes: int) -> None:
+    """FormatError naming the file unless every label is a whole number in 0..classes-1.
+
+    IDX allows float labels; NaN, inf or 3.7 would otherwise become −9.2e18 or 3 when
+    cast to int64. The first bad label is reported with its index.
+    """
+    if not labels.size:
+        return
+    bad = ~np.isin(labels, np.arange(classes)) if np.issubdtype(labels.dtype, np.floating) else \
+        (labels < 0) | (labels >= classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        value = labels.flat[i]
+        value = str(value) if np.issubdtype(labels.dtype, np.floating) else int(value)  # float32 3.7 as "3.7"
+        raise FormatError(f"{path}: labels must lie in 0–{classes - 1}, found {value} at index {i} "
+                          "(labels are whole numbers)")
 
 
 def load_split(folder, split: str):

@@ -26,13 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .. import registry
-from ..errors import FormatError
+from ..errors import FormatError, TrainingDiverged
+from ..inputs import count, kept
+from ..model import Sequential
 from ..position import Position
 from . import document, model_file, state
-
-if TYPE_CHECKING:  # fit imports this module (Checkpointer): it never imports the model back
-    from ..model import Sequential
+from .lock import CheckpointLock
 
 
 @dataclass
@@ -78,7 +80,7 @@ def from_document(doc: dict, tensors: dict, path) -> Checkpoint:
     if not isinstance(training, dict) or not keys - {"rngs"} <= set(training) <= keys:
         raise FormatError(f"{where}: expected an object with {', '.join(sorted(keys))}")
     optimizer = state.decode_optimizer(training["optimizer"], model.layers, tensors, used, where)
-    if training["loss"] not in registry.LOSSES:
+    if not isinstance(training["loss"], str) or training["loss"] not in registry.LOSSES:
         raise FormatError(f"{where}: unknown loss {training['loss']!r:.100}; known: {', '.join(registry.LOSSES)}")
     fit = _check_fit(training["fit"], where)
     position = state.decode_position(training["position"], where)
@@ -163,10 +165,20 @@ class Checkpointer:
     """
 
     def __init__(self, model, callbacks, path, every, fit_args):
-        if every != "epoch" and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
-            raise ValueError(f"fit: checkpoint_every must be 'epoch' or a positive int, got {every!r}")
+        if not (isinstance(every, str) and every == "epoch"):
+            try:
+                every = count(every, "checkpoint_every", "fit")  # NumPy ints too
+            except ValueError:
+                raise ValueError(f"fit: checkpoint_every must be 'epoch' or a positive int, got {every!r}") from None
         self.model, self.callbacks, self.every, self.fit_args = model, callbacks, every, fit_args
         self.path = None if path is None else Path(path)
+        # before anything is read: a second run on this checkpoint fails here, at once
+        self.lock = None if self.path is None else CheckpointLock(self.path)
+
+    def close(self) -> None:
+        """Let the checkpoint's lock go (fit calls it when it returns)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def resume(self, resume) -> Position | None:
         """Restore the checkpoint `resume` names (True: self.path, if it exists yet)."""
@@ -182,8 +194,19 @@ class Checkpointer:
 
     def after_batch(self, pos: Position) -> None:
         if self.path is not None and self.every != "epoch" and self.model.optimizer.iterations % self.every == 0:
-            write(self.path, self.model, self.callbacks, self.fit_args, pos)
+            self._write(pos)
 
     def after_epoch(self, pos: Position) -> None:
         if self.path is not None:
-            write(self.path, self.model, self.callbacks, self.fit_args, pos)
+            self._write(pos)
+
+    def _write(self, pos: Position) -> None:
+        """Write a checkpoint, unless the weights are no longer finite: the one on disk is then the last good one."""
+        for layer in self.model.layers:
+            for key, value in layer.params.items():
+                if not np.all(np.isfinite(value)):
+                    raise TrainingDiverged(
+                        f"fit: {layer.name} {key} holds NaN or inf at epoch {pos.epoch + 1}, batch {pos.batch} "
+                        f"(optimizer step {self.model.optimizer.iterations}): training diverged. Try a lower "
+                        f"learning rate (it is {self.model.optimizer.current_lr:g}). {kept(self)}")
+        write(self.path, self.model, self.callbacks, self.fit_args, pos)

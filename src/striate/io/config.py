@@ -21,10 +21,12 @@ TOML arrays become tuples: padding = [[1, 1], [2, 2]] is ((1, 1), (2, 2)).
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import limits
 from ..model import Sequential
 from .registry import LAYERS, from_json
 
@@ -57,12 +59,33 @@ class ModelConfig:
                 layers.append(LAYERS[spec["type"]](**args))
             except TypeError as e:  # an argument the constructor does not take
                 raise ValueError(f"{where}: {_argument_error(e)}") from None
-            except ValueError as e:
+            except Exception as e:  # noqa: BLE001 - ValueError, or what absurd values break: the file's fault
                 raise ValueError(f"{where}: {e}") from None
-        try:
-            return Sequential(layers, input_shape=shape, seed=seed)
-        except ValueError as e:
+        try:  # sizes are charged against striate.limits before any weight is drawn
+            limits.check_size(limits.size(shape), "MAX_ACTIVATION", f"{self.path}: input_shape {shape}: one sample's size")
+            with limits.counted_initialisers(layers, str(self.path)):
+                model = Sequential(layers, input_shape=shape, seed=seed)
+            limits.check_model(model, str(self.path))
+        except limits.LimitError as e:
+            raise ValueError(str(e)) from None
+        except Exception as e:  # noqa: BLE001 - ValueError, or an overflow from sizes the file gives
             raise ValueError(f"{self.path}: the network does not fit {'×'.join(map(str, shape))} inputs: {e}") from None
+        return model
+
+
+def _absurd(value, depth: int = 0) -> str | None:
+    """What makes a setting absurd — NaN, infinity, an int past 2**63, nesting past 8 levels — or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"is {value}: settings must be finite"
+    if isinstance(value, int) and abs(value) >= 2**63:
+        return f"is an integer of {len(str(abs(value)))} digits: no size or setting is so large"
+    if isinstance(value, (list, dict)):
+        if depth >= 8:
+            return "nests arrays deeper than 8 levels"
+        for item in value.values() if isinstance(value, dict) else value:
+            if problem := _absurd(item, depth + 1):
+                return problem
+    return None
 
 
 def _argument_error(e: TypeError) -> str:
@@ -79,8 +102,8 @@ def read(path) -> ModelConfig:
             doc = tomllib.load(f)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ValueError(f"{path}: not valid TOML: {e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as e:
+        raise ValueError(f"{path}: not valid TOML: {type(e).__name__}: {e}") from None
     if unknown := sorted(set(doc) - KEYS):
         raise ValueError(f"{path}: unknown key {unknown[0]!r}; a config has {', '.join(sorted(KEYS))}")
     layers = doc.get("layers")
@@ -88,8 +111,11 @@ def read(path) -> ModelConfig:
         raise ValueError(f"{path}: expected one or more [[layers]] tables, each with a type = \"...\"")
     for i, spec in enumerate(layers):
         kind = spec.get("type")
-        if kind not in LAYERS:
-            raise ValueError(f"{path}: layers[{i}]: unknown layer type {kind!r}; known types: {', '.join(LAYERS)}")
+        if not isinstance(kind, str) or kind not in LAYERS:
+            raise ValueError(f"{path}: layers[{i}]: unknown layer type {kind!r:.100}; known types: {', '.join(LAYERS)}")
+        for key, value in spec.items():
+            if problem := _absurd(value):
+                raise ValueError(f"{path}: layers[{i}] ({kind}): {key} {problem}")
     shape = doc.get("input_shape")
     if shape is not None and not (isinstance(shape, list) and 1 <= len(shape) <= 3
                                   and all(type(d) is int and d >= 1 for d in shape)):

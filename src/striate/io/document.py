@@ -24,6 +24,28 @@ from .atomic import write_atomically
 FORMAT = "striate"
 FORMAT_VERSION = 1  # bump when a reader of this version could misread a newer file
 KINDS = ("model", "checkpoint")
+MAX_DEPTH = 32  # nesting of lists and objects: a real document needs 8
+MAX_INT = 2**128  # a PCG64 state needs 128 bits; a larger int could only overflow a float later
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a number striate writes: the document holds no NaN or infinity")
+
+
+def check_values(doc, path) -> None:
+    """FormatError for nesting deeper than MAX_DEPTH or an int past ±MAX_INT, walked without recursion."""
+    stack = [(doc, "document")]
+    while stack:
+        value, field = stack.pop()
+        if isinstance(value, (dict, list)):
+            if field.count(".") + field.count("[") >= MAX_DEPTH:
+                raise FormatError(f"{path}: {field}: the striate document nests lists and objects deeper "
+                                  f"than {MAX_DEPTH} levels")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((v, f"{field}.{k}" if isinstance(value, dict) else f"{field}[{k}]") for k, v in items)
+        elif type(value) is int and abs(value) > MAX_INT:
+            raise FormatError(f"{path}: {field.removeprefix('document.')}: an integer of {len(str(abs(value)))} digits "
+                              "is larger than any count, size or seed striate writes")
 
 
 def checksum(text: str, tensors: dict[str, np.ndarray]) -> str:
@@ -42,7 +64,11 @@ def checksum(text: str, tensors: dict[str, np.ndarray]) -> str:
 def write(path, kind: str, body: dict, tensors: dict[str, np.ndarray]) -> None:
     """Write body (JSON-able) and tensors as a striate file of this kind, atomically."""
     doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, **body}
-    text = json.dumps(doc, separators=(",", ":"))
+    try:
+        text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    except ValueError as e:  # NaN or inf among the settings, the history or a callback's state
+        raise ValueError(f"cannot write {path}: {e}: a NaN or infinite number in its {kind}'s settings or "
+                         "history (the run diverged?) could not be read back") from None
     metadata = {"striate": text, "checksum": checksum(text, tensors)}
     write_atomically(path, safefile.encode(tensors, metadata))
 
@@ -56,11 +82,12 @@ def read(path, kinds=KINDS) -> tuple[dict, dict[str, np.ndarray]]:
                           "expected ['checksum', 'striate']")
     text = metadata["striate"]
     try:
-        doc = json.loads(text, object_pairs_hook=safefile.unique_keys)
+        doc = json.loads(text, object_pairs_hook=safefile.unique_keys, parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as e:
         raise FormatError(f"{path}: the striate document is not valid JSON: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise FormatError(f"{path}: not a striate file (no \"format\": \"striate\" in its document)")
+    check_values(doc, path)
     version = doc.get("format_version")
     if type(version) is not int or version != FORMAT_VERSION:
         raise FormatError(f"{path}: unsupported format version {version!r}; this striate reads "

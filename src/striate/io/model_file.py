@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import registry
+from .. import limits, registry
 from ..errors import FormatError
 from . import document
 
@@ -50,9 +50,9 @@ def weights(model: Sequential) -> dict[str, np.ndarray]:
     tensors = {}
     for i, layer in enumerate(model.layers):
         for key, value in arrays(layer).items():
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"cannot save {layer.name}: its {key} holds NaN or inf values "
-                                 "(the run diverged?); striate files only hold finite weights")
+            if problem := limits.bad_values(value):
+                raise ValueError(f"cannot save {layer.name}: its {key} {problem} (the run diverged?); "
+                                 "striate files only hold finite weights of sensible size")
             tensors[f"layers.{i}.{key}"] = value
     return tensors
 
@@ -91,7 +91,7 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
     if not (isinstance(shape, list) and 1 <= len(shape) <= 3 and all(
             d is None or (type(d) is int and 1 <= d <= MAX_DIM) for d in shape)):
         raise FormatError(f"{where}: input_shape must list 1 to 3 sizes in [1, 2**31] (or null), got {shape!r:.100}")
-    if dtype not in DTYPES:
+    if not isinstance(dtype, str) or dtype not in DTYPES:
         raise FormatError(f"{where}: dtype must be one of {', '.join(DTYPES)}, got {dtype!r:.100}")
     if seed is not None and (type(seed) is not int or seed < 0):
         raise FormatError(f"{where}: seed must be a non-negative int or null, got {seed!r:.100}")
@@ -107,6 +107,10 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
             raise
         except Exception as e:  # sizes and settings come from the file: a failure to build is its fault
             raise FormatError(f"{path}: the architecture does not build: {e}") from e
+    try:  # shapes past the limits (a padding of 2**62) would fail only in predict
+        limits.check_model(model, where)
+    except limits.LimitError as e:
+        raise FormatError(str(e)) from None
     for i, layer in enumerate(model.layers):
         for store in (layer.params, layer.state):
             for key in store:
@@ -133,8 +137,8 @@ def checked_tensor(array: np.ndarray, name: str, shape, dtype, path) -> np.ndarr
         raise FormatError(f"{path}: tensor {name!r} has shape {array.shape}, expected {tuple(shape)}")
     if array.dtype.newbyteorder("=") != np.dtype(dtype):
         raise FormatError(f"{path}: tensor {name!r} has dtype {array.dtype.name}, expected {np.dtype(dtype).name}")
-    if not np.all(np.isfinite(array)):
-        raise FormatError(f"{path}: tensor {name!r} holds NaN or inf values; striate refuses non-finite weights")
+    if problem := limits.bad_values(array):
+        raise FormatError(f"{path}: tensor {name!r} {problem}; striate refuses non-finite or absurd weights")
     return array.astype(dtype, order="C", copy=False)
 
 

@@ -159,7 +159,7 @@ def check_entries(header: dict, data_size: int, path) -> list:
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise FormatError(f"{where}: expected an object with dtype, shape and data_offsets")
         code, shape, offsets = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if code not in DTYPES:
+        if not isinstance(code, str) or code not in DTYPES:
             raise FormatError(f"{where}: unsupported dtype {code!r}; expected one of {', '.join(DTYPES)}")
         if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
             raise FormatError(f"{where}: shape must be a list of non-negative ints, got {shape!r}")

@@ -7,6 +7,8 @@ them back. Everything read is checked and reported as a FormatError naming the f
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import schedules
@@ -16,6 +18,7 @@ from ..position import Position
 from . import registry
 
 REF = "__tensor__"
+MAX_COUNT = 2**53  # steps, epochs, samples: past it a count no longer converts to a float exactly
 
 
 # ---- arrays inside JSON -------------------------------------------------------
@@ -77,6 +80,9 @@ def decode_optimizer(entry, layers, tensors: dict, used: set, where: str):
         config = {**config, "lr": registry.create(config["lr"], registry.SCHEDULES, "schedule", where)}
     optimizer = registry.create({"type": entry["type"], "config": config}, registry.OPTIMIZERS, "optimizer", where)
     state = join(entry["state"], tensors, used, f"{where} optimizer state")
+    iterations = state.get("iterations") if isinstance(state, dict) else None
+    if type(iterations) is int and iterations > MAX_COUNT:
+        raise FormatError(f"{where}: optimizer iterations {iterations:.3g} is past {MAX_COUNT:,}: no run takes so many steps")
     if not (isinstance(state, dict) and set(state) == {"iterations", "state"} and isinstance(state["state"], dict)
             and all(isinstance(s, dict) and all(isinstance(a, np.ndarray) for a in s.values())
                     for s in state["state"].values())):
@@ -85,6 +91,12 @@ def decode_optimizer(entry, layers, tensors: dict, used: set, where: str):
         optimizer.load_state_dict(state, layers)
     except ValueError as e:
         raise FormatError(f"{where}: {e}") from None
+    try:  # the schedule at the saved step: settings that only fail once the run goes on fail here
+        lr = optimizer.current_lr
+    except Exception as e:  # noqa: BLE001 - the schedule's settings come from the file
+        raise FormatError(f"{where}: optimizer config lr: the schedule fails at step {optimizer.iterations}: {e}") from None
+    if not (math.isfinite(lr) and lr >= 0):
+        raise FormatError(f"{where}: optimizer config lr: the learning rate at step {optimizer.iterations} is {lr}")
     return optimizer
 
 
@@ -103,11 +115,12 @@ def decode_position(entry, where: str) -> Position:
     keys = {"epoch", "batch", "seen", "sums", "rng", "stopped"}
     if not isinstance(entry, dict) or set(entry) != keys:
         raise FormatError(f"{where}: position must be an object with {', '.join(sorted(keys))}")
-    if not all(_count(entry[k]) for k in ("epoch", "batch", "seen")) or not isinstance(entry["stopped"], bool):
+    if not all(_count(entry[k]) and entry[k] <= MAX_COUNT for k in ("epoch", "batch", "seen")) \
+            or not isinstance(entry["stopped"], bool):
         raise FormatError(f"{where}: position epoch, batch and seen must be ints >= 0, stopped a bool")
     sums = entry["sums"]
-    if not isinstance(sums, dict) or not all(isinstance(v, float) for v in sums.values()):
-        raise FormatError(f"{where}: position sums must map metric names to floats")
+    if not isinstance(sums, dict) or not all(isinstance(v, float) and math.isfinite(v) for v in sums.values()):
+        raise FormatError(f"{where}: position sums must map metric names to finite floats")
     check_rng_state(entry["rng"], where)
     return Position(entry["epoch"], entry["batch"], entry["seen"], sums, entry["rng"], entry["stopped"])
 

@@ -91,6 +91,9 @@ def _dense(im, kernel, bias):
     """Dense from a kernel (in, units) applied to the flattened data, undoing a pending reorder."""
     if len(im.model.output_shape) != 1:
         raise Unsupported("a matrix product needs a flattened (N, features) input")
+    if kernel.shape[0] != im.model.output_shape[0]:
+        raise Unsupported(f"the weight {kernel.shape} needs {kernel.shape[0]:,} input features, "
+                          f"the graph gives {im.model.output_shape[0]:,}")
     if im.perm is not None:
         reordered = np.empty_like(kernel)
         reordered[im.perm] = kernel  # ONNX row j multiplies striate's feature perm[j]

@@ -18,22 +18,27 @@ after a Flatten of NCHW data gets its rows reordered from (c, h, w) to striate's
 (h, w, c) flattening order.
 
 Loading runs nothing from the file: protobuf is parsed as data, weights in external
-data files are read only from regular files in the model's own folder, and every op
-is looked up in a fixed table.
+data files are read only from regular files in the model's own folder (symbolic links
+resolved), and every op is looked up in a fixed table. Every weight is checked
+(tensors.py) before it becomes an array, and each layer takes the graph's arrays as its
+parameters while it is built, so no shape read from the file makes striate draw weights.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from ..errors import FormatError
 from ..model import Sequential
 from ._require import require_onnx
 from .import_ops import OPS
 from .import_ops import Unsupported as _Unsupported
+from .tensors import EXTERNAL, checked_array, read_external
 
 
 class _Importer:
@@ -45,7 +50,8 @@ class _Importer:
     """
 
     def __init__(self, proto, numpy_helper, helper):
-        self.to_array, self.attr_value = numpy_helper.to_array, helper.get_attribute_value
+        self.attr_value = helper.get_attribute_value
+        self.to_array = lambda t: checked_array(t, f"tensor {t.name!r}", numpy_helper.to_array)
         self.opset = max((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), default=1)
         self.consts = {t.name: self.to_array(t) for t in proto.graph.initializer}
         self.model, self.current, self.layout, self.perm = None, None, None, None
@@ -72,6 +78,7 @@ class _Importer:
         else:
             raise _Unsupported(f"the input must be (N, C, H, W), (N, H, W, C) or (N, features), got rank {len(dims)}")
         shape = tuple(input_shape) if input_shape is not None else tuple(shape)
+        limits.check_size(limits.size(shape), "MAX_ACTIVATION", f"input shape {shape}: one sample's size")
         self.model = Sequential(input_shape=shape, dtype=dtypes[elem])
         self.current = value.name
 
@@ -84,7 +91,10 @@ class _Importer:
             try:
                 if node.op_type == "Constant":  # a weight written as a node
                     value = self.attr_value(node.attribute[0])
-                    self.consts[node.output[0]] = self.to_array(value) if hasattr(value, "dims") else np.asarray(value)
+                    value = self.to_array(value) if hasattr(value, "dims") else np.asarray(value)
+                    if problem := limits.bad_values(value):
+                        raise _Unsupported(f"its value {problem}")
+                    self.consts[node.output[0]] = value
                     continue
                 if node.op_type not in OPS:
                     raise _Unsupported(f"op {node.op_type} is not supported; striate imports {', '.join(sorted(OPS))}")
@@ -96,6 +106,7 @@ class _Importer:
                 raise _Unsupported(f"node {i} ({node.op_type} {node.name!r}): {e}") from e
 
     def finish(self, graph) -> Sequential:
+        limits.check_model(self.model, "graph")  # a LimitError (ValueError): sizes past the limits
         if graph.output[0].name != self.current:
             raise _Unsupported(f"the graph's output {graph.output[0].name!r} is not the end of its chain")
         if self.perm is not None:
@@ -121,8 +132,13 @@ class _Importer:
         return self.consts[name]
 
     def add(self, layer, **arrays):
-        """Append a layer (built at once, validating its settings) and set its parameters and state."""
-        self.model.add(layer)
+        """Append a layer (built at once, validating its settings) and set its parameters and state.
+
+        While the layer is built its initialisers hand out the graph's arrays, checked
+        for shape first, so a forged input size is refused before a weight is drawn.
+        """
+        with given_arrays(layer, arrays):
+            self.model.add(layer)
         for key, value in arrays.items():
             target = layer.params[key] if key in layer.params else layer.state[key]
             if value.shape != target.shape:
@@ -155,25 +171,30 @@ class _Importer:
         return tuple(pads)
 
 
-def _load_external_data(proto, path: Path, helper) -> None:
-    """Read weights kept beside the model (PyTorch's exporter does so by default).
+@contextmanager
+def given_arrays(layer, arrays: dict):
+    """While `layer` is built, its initialiser P_init returns arrays[P] if the shape it asks for
+    is that array's (_Unsupported otherwise); an array not given is drawn only within MAX_PARAMS."""
+    swapped = {attr: value for attr, value in vars(layer).items() if attr.endswith("_init") and callable(value)}
 
-    Each must be a regular file inside the model's folder: an absolute location, "..",
-    or a symbolic link could make loading read any file on the machine.
-    """
-    for tensor in proto.graph.initializer:
-        if not helper.uses_external_data(tensor):
-            continue
-        location = Path({e.key: e.value for e in tensor.external_data}.get("location", ""))
-        target = path.parent / location
-        if (not location.parts or location.is_absolute() or ".." in location.parts
-                or target.is_symlink() or not target.is_file()):
-            raise FormatError(f"{path}: tensor {tensor.name!r} keeps its data in {str(location)!r}, which is not "
-                              "a regular file in the model's folder")
+    def initialiser(key, real):
+        def draw(shape, rng=None):
+            if key in arrays:
+                if tuple(arrays[key].shape) != tuple(shape):
+                    raise _Unsupported(f"{key} has shape {arrays[key].shape}, but the layer needs {tuple(shape)}")
+                return np.array(arrays[key])  # a writable copy: the graph's arrays may be read-only views
+            limits.check_size(limits.size(shape), "MAX_PARAMS", f"{type(layer).__name__} {key} {tuple(shape)}: its size")
+            return real(shape, rng)
+
+        return draw
+
+    for attr, real in swapped.items():
+        setattr(layer, attr, initialiser(attr.removesuffix("_init"), real))
     try:
-        helper.load_external_data_for_model(proto, str(path.parent))
-    except Exception as e:  # a short file, an offset past its end, ...
-        raise FormatError(f"{path}: cannot read its external data: {e}") from None
+        yield
+    finally:
+        for attr, real in swapped.items():
+            setattr(layer, attr, real)
 
 
 def load(path, input_shape=None) -> Sequential:
@@ -187,22 +208,25 @@ def load(path, input_shape=None) -> Sequential:
         graph shape striate cannot express.
     """
     onnx = require_onnx()
-    from onnx import external_data_helper, helper, numpy_helper
+    from onnx import helper, numpy_helper
 
     path = Path(path)
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except Exception as e:  # protobuf raises many kinds; all mean "not an ONNX file"
         raise FormatError(f"{path}: not a valid ONNX model: {e}") from None
-    _load_external_data(proto, path, external_data_helper)
+    for tensor in proto.graph.initializer:
+        if tensor.data_location == EXTERNAL:
+            read_external(tensor, path, f"{path}: initializer {tensor.name!r}")
     try:
         onnx.checker.check_model(proto)
     except Exception as e:
         raise FormatError(f"{path}: not a valid ONNX model: {e}") from None
-    importer = _Importer(proto, numpy_helper, helper)
     try:
+        importer = _Importer(proto, numpy_helper, helper)
         importer.start(proto.graph, input_shape)
         importer.run(list(proto.graph.node))
         return importer.finish(proto.graph)
-    except ValueError as e:  # _Unsupported, or a layer refusing its settings
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as e:  # _Unsupported,
+        # a layer refusing its settings, a limit: whatever the graph's settings break is its fault
         raise FormatError(f"{path}: {e}") from e

@@ -1,0 +1,56 @@
+"""Hostile image files in an ImageFolder tree: a FormatError naming the file, before decoding."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from striate import FormatError, limits
+from striate.datasets.folder import read_images
+
+from ..memory import raises_cheaply
+
+Image = pytest.importorskip("PIL.Image")
+
+
+def png_bytes(width, height):
+    """A PNG whose header states width×height and whose data is a few bytes of nothing."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+def test_a_huge_stated_size_is_refused_before_decoding(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_bytes(9000, 9000))  # 81 M pixels, 243 MB as RGB; under Pillow's own warning
+    message = raises_cheaply(FormatError, lambda: read_images([path]),
+                             r"bomb.png: the image states 9000×9000 = 81,000,000 pixels, over the limit")
+    assert "MAX_IMAGE_PIXELS" in message
+
+
+def test_pillows_own_bomb_error_is_a_format_error(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_bytes(60000, 60000))  # 3.6 G pixels: Pillow refuses it on open
+    raises_cheaply(FormatError, lambda: read_images([path]), r"bomb.png: not a readable image \(DecompressionBombError")
+
+
+def test_a_truncated_image_is_a_format_error(tmp_path):
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(buf, "PNG")
+    path = tmp_path / "cut.png"
+    path.write_bytes(buf.getvalue()[:-30])
+    with pytest.raises(FormatError, match=r"cut.png: not a readable image"):
+        read_images([path])
+
+
+def test_the_pixel_limit_can_be_raised(tmp_path):
+    path = tmp_path / "a.png"
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(path)
+    with limits.raised(max_image_pixels=100):
+        with pytest.raises(FormatError, match=r"20×20 = 400 pixels, over the limit of 100"):
+            read_images([path])
+    assert read_images([path], color_mode="grayscale").shape == (1, 20, 20, 1)
