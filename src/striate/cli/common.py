@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import functional as F
 from .. import layers as L
 from .. import models
 from ..io import config
@@ -95,7 +94,4 @@ def check_images(model, x_shape, what: str) -> None:
 
 def probabilities(model, x, batch_size: int = 256) -> np.ndarray:
     """Class probabilities (N, K): softmax of the outputs, unless the model ends in Softmax."""
-    out = model.predict(x, batch_size=batch_size).astype(np.float64)
-    if model.layers and isinstance(model.layers[-1], L.Softmax):
-        return out
-    return F.softmax(out)
+    return model.predict_proba(x, batch_size=batch_size)

@@ -9,7 +9,7 @@ EXAMPLE = "striate export lenet.striate lenet.onnx"
 
 
 def add_parser(sub) -> None:
-    p = add_command(sub, "export", "write a model as ONNX (needs pip install 'striate[onnx]')", EXAMPLE)
+    p = add_command(sub, "export", "write a model as ONNX (needs the onnx package)", EXAMPLE)
     p.add_argument("model", metavar="MODEL.striate", help="a model file written by `striate train --out`")
     p.add_argument("out", metavar="OUT.onnx", help="where to write the ONNX file")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset to declare (13 or later; default 17)")

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import FormatError
 from ..model import Sequential
-from . import document, registry
+from . import class_names, document, registry
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
 MAX_DIM = 2**31  # an input side larger than this is no image
@@ -42,7 +42,8 @@ def describe(model: Sequential) -> dict:
         raise ValueError(f"cannot save a model of dtype {model.dtype}; expected float32 or float64")
     return {"input_shape": list(model.input_shape), "dtype": model.dtype.name,
             "seed": int(model.seed) if isinstance(model.seed, numbers.Integral) else None,
-            "layers": [registry.describe(layer, registry.LAYERS, "layer") for layer in model.layers]}
+            "layers": [registry.describe(layer, registry.LAYERS, "layer") for layer in model.layers],
+            **class_names.encode(model)}  # optional field
 
 
 def arrays(layer) -> dict[str, np.ndarray]:
@@ -92,8 +93,8 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
     Consumes nothing but the "layers.*" tensors; the caller checks for others.
     """
     where = f"{path}: model"
-    if not isinstance(arch, dict) or set(arch) != {"input_shape", "dtype", "seed", "layers"}:
-        raise FormatError(f"{where}: expected an object with input_shape, dtype, seed and layers")
+    if not isinstance(arch, dict) or set(arch) - {"class_names"} != {"input_shape", "dtype", "seed", "layers"}:
+        raise FormatError(f"{where}: expected an object with input_shape, dtype, seed and layers (and class_names)")
     shape, dtype, seed, layer_list = arch["input_shape"], arch["dtype"], arch["seed"], arch["layers"]
     if not (isinstance(shape, list) and 1 <= len(shape) <= 3 and all(
             d is None or (type(d) is int and 1 <= d <= MAX_DIM) for d in shape)):
@@ -118,6 +119,7 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
             for key in store:
                 store[key] = _weight(tensors, f"layers.{i}.{key}", store[key], path)
     expect_tensors(tensors, set(tensor_names(model)), path, prefix="layers.")
+    model.class_names = class_names.decode(arch, model, where)
     return model
 
 
