@@ -63,10 +63,39 @@ def load_model(spec: str, input_shape=None, classes: int | None = None, seed: in
     from .. import io
 
     model = io.load(path)
+    if input_shape is not None and None in model.input_shape:  # a model for any size, at the size asked
+        return at_fixed_size(model, input_shape)[0]
     if input_shape is not None and tuple(input_shape) != tuple(model.input_shape):
         raise ValueError(f"{spec} takes {dims(model.input_shape)} inputs; --input-shape only applies to "
                          "built-in models and configs")
     return model
+
+
+EXAMPLE_SIZE = 28  # the image side at which a model for any size is worked out or checked
+
+
+def at_fixed_size(model, input_shape=None):
+    """(model, note): a model for any image size as a twin at input_shape (default 28×28),
+    same weights; a model of fixed size as it is, note None."""
+    shape = tuple(model.input_shape)
+    if None not in shape:
+        return model, None
+    if input_shape is None:
+        input_shape = tuple(EXAMPLE_SIZE if d is None else d for d in shape)
+        note = (f"the model takes any image size ({dims(shape)}); shown at {dims(input_shape)} "
+                "(--input-shape for another)")
+    else:
+        note = None
+    from ..model import Sequential
+
+    twin = Sequential([type(layer)(**layer.get_config()) for layer in model.layers], input_shape=tuple(input_shape),
+                      seed=0, dtype=model.dtype)
+    twin.set_weights(model.get_weights())
+    for mine, theirs in zip(twin.layers, model.layers):
+        for key, value in theirs.state.items():
+            mine.state[key][...] = value
+    twin.class_names = model.class_names
+    return twin, note
 
 
 def first_conv(model, layer: int | None = None):

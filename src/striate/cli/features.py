@@ -35,7 +35,9 @@ def file_name(layer) -> str:
 
 def run(args) -> int:
     model = load_model(args.model)
-    x = images.for_model(args.image, model.input_shape, args.resize, args.invert)
+    notes = []
+    x = images.for_model(args.image, model.input_shape, args.resize, args.invert, notes)
+    images.say_notes(args.image, notes)
     out = Path(args.out)
     source = "stdin" if args.image == "-" else Path(args.image).name
     viz.save_image(x, out / "input.png", scale=max(1, 112 // max(x.shape[0], 1)))

@@ -46,13 +46,20 @@ def run(args) -> int:
     if args.images.count("-") > 1:
         raise ValueError("standard input (-) can be read once")
     model = load_model(args.model)
-    x = np.stack([images.for_model(src, model.input_shape, args.resize, args.invert) for src in args.images])
+    x = []
+    for src in args.images:
+        notes = []
+        x.append(images.for_model(src, model.input_shape, args.resize, args.invert, notes))
+        images.say_notes(src, notes)
     if model.input_shape[-1] == 1 and not args.invert:
         light = [src for src, xi in zip(args.images, x) if images.light_background(xi)]
         if light:
             print(f"note: {', '.join(light)} look{'s' if len(light) == 1 else ''} like dark strokes on a light "
                   "background; models trained on MNIST expect light on black: try --invert", file=sys.stderr)
-    probs = probabilities(model, x)
+    if len({xi.shape for xi in x}) == 1:
+        probs = probabilities(model, np.stack(x))
+    else:  # a model for any size, images of several sizes: one at a time
+        probs = np.concatenate([probabilities(model, xi[None]) for xi in x])
     names = class_names(args.classes, probs.shape[1], model)
     k = max(1, min(args.top, probs.shape[1]))
     results = []
