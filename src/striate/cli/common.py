@@ -60,6 +60,10 @@ def load_model(spec: str, input_shape=None, classes: int | None = None, seed: in
     if not path.exists():
         raise FileNotFoundError(f"{spec}: no such model file, and not a built-in model "
                                 f"({', '.join(models.MODELS)})")
+    if path.suffix.lower() == ".onnx":  # e.g. exported by torch.onnx.export
+        from .. import onnx
+
+        return onnx.load(path)
     from .. import io
 
     model = io.load(path)

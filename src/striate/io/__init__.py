@@ -9,7 +9,7 @@ model_file (save / load), state and checkpoint (training state, fit's checkpoint
 config (a network described layer by layer in TOML).
 """
 
-from . import checkpoint, config, document, model_file
+from . import checkpoint, config, document, file_kind, model_file
 from .model_file import save
 
 __all__ = ["load", "save"]
@@ -22,6 +22,7 @@ def load(path):
     fixed table, their arguments are JSON values, the weights are raw numbers. Any
     inconsistency raises striate.FormatError naming the file.
     """
+    file_kind.check(path)  # a TOML, ONNX, image ... file: say what it is
     doc, tensors = document.read(path)
     if doc["kind"] == "checkpoint":
         return checkpoint.from_document(doc, tensors, path).model
