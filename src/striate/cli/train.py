@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import inspect
 
 from .. import datasets, models, recipes
@@ -131,7 +132,7 @@ def recipe_for(args) -> recipes.Recipe:
     if args.augment is not None:
         changes["augment"] = (recipe.augment or "standard") if args.augment else "none"
     recipe = recipe.replace(**changes)
-    return recipe.replace(augment=None) if recipe.augment == "none" else recipe
+    return dataclasses.replace(recipe, augment=None) if recipe.augment == "none" else recipe
 
 
 def load_data(args):
