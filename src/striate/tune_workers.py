@@ -1,11 +1,11 @@
-"""The worker processes of striate.tune: `python -m striate.tune_workers`.
+"""The worker processes of striate.tune, each `python -m striate.tune_main` (see tune_main.py).
 
 Why not multiprocessing: its "spawn" and "forkserver" workers import the user's main
 script again before they run anything, so `tune.tune(...)` in a script without an
 `if __name__ == "__main__":` guard starts pools inside the workers, which die, and the
 parent waited forever. These workers import striate and nothing of the caller:
 
-    parent                                           worker (python -m striate.tune_workers DIR)
+    parent                                           worker (python -m striate.tune_main DIR)
     x.npy, y.npy, folds.npz, settings.json → DIR ──► loads them once (x memory-mapped)
     {"index": i, "config": {...}, "fold": f}\\n ────► trains, scores
                        ◄──── {"index": i, "fold": f, "accuracy": a}\\n  (or {"error": "..."})
@@ -36,7 +36,7 @@ def _write_inputs(folder: Path, x, y, folds, settings) -> None:
     (folder / "settings.json").write_text(json.dumps(settings))
 
 
-def _read_inputs(folder: Path):
+def read_inputs(folder: Path):
     x = np.load(folder / "x.npy", mmap_mode="r")
     y = np.load(folder / "y.npy")
     with np.load(folder / "folds.npz") as parts:
@@ -83,7 +83,7 @@ def run(jobs, x, y, folds, settings: dict, workers: int, blas_threads: int) -> l
 
     with tempfile.TemporaryDirectory(prefix="striate-tune-") as folder:
         _write_inputs(Path(folder), x, y, folds, settings)
-        procs = [subprocess.Popen([sys.executable, "-m", "striate.tune_workers", folder], stdin=subprocess.PIPE,
+        procs = [subprocess.Popen([sys.executable, "-m", "striate.tune_main", folder], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True, env=env) for _ in range(workers)]
         try:
             threads = [threading.Thread(target=serve, args=(proc,), daemon=True) for proc in procs]
@@ -103,25 +103,3 @@ def run(jobs, x, y, folds, settings: dict, workers: int, blas_threads: int) -> l
     if errors:
         raise RuntimeError(errors[0])
     return results
-
-
-def main(folder: str) -> None:
-    from . import tune  # here, in the worker: the parent's tune imports this module
-
-    x, y, folds, settings = _read_inputs(Path(folder))
-    for line in sys.stdin:
-        job = json.loads(line)
-        train, val = folds[job["fold"]]
-        try:
-            accuracy = tune.train_and_score(job["config"], x[train], y[train], x[val], y[val], settings["classes"],
-                                            settings["epochs"], settings["batch_size"],
-                                            tune.fold_seed(settings["seed"], job["fold"]))
-            answer = {"index": job["index"], "fold": job["fold"], "accuracy": accuracy}
-        except Exception as e:  # reported to the parent, which raises it with the job's name
-            answer = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])

@@ -88,7 +88,9 @@ def read(source: str, channels: int | None = None, notes: list | None = None):
         img = _flatten_alpha(img, notes)
         grey = False
     if channels == 1 and not grey:
-        notes.append("colour converted to grey")
+        rgb = np.asarray(img.convert("RGB"))
+        if (rgb.max(axis=2) != rgb.min(axis=2)).any():  # grey pictures stored as RGB need no note
+            notes.append("colour converted to grey")
     img = img.convert("L" if channels == 1 else "RGB")
     a = np.asarray(img, np.float32) / 255
     return a.reshape(a.shape[0], a.shape[1], channels), img
