@@ -3,7 +3,8 @@
 How: a copy of the compiled model trains a few batches of the real data (the first ones
 warm up caches and start worker processes and are not counted), which gives the time
 per optimizer step; predicting one batch of the validation images gives the time of the
-evaluation after each epoch. Then
+evaluation after each epoch, and augmenting up to 1,000 images the time of each epoch's
+fresh augmented copy. Then
 
     epochs = floor(0.95 · budget / (steps per epoch · time per step + evaluation time))
 
@@ -37,7 +38,7 @@ class Plan:
 
 
 def plan_epochs(model, optimizer, loss, x, y, batch_size: int, budget: float, max_epochs: int, x_val=None,
-                steps: int = 8, warmup: int = 2) -> Plan:
+                transforms=(), steps: int = 8, warmup: int = 2) -> Plan:
     """How many epochs of (x, y) in batches of batch_size fit in `budget` seconds.
 
     The model is not changed: a deep copy, compiled with (a copy of) `optimizer` and `loss`, is timed.
@@ -62,6 +63,13 @@ def plan_epochs(model, optimizer, loss, x, y, batch_size: int, budget: float, ma
         start = time.perf_counter()
         trial.predict(piece)
         evaluation = (time.perf_counter() - start) * len(x_val) / len(piece)
-    per_epoch = batches * per_step + evaluation
+    augmenting = 0.0
+    if transforms:  # a fresh augmented copy of the images every epoch (datasets.EpochAugment)
+        piece, rng = np.array(x[: min(n, 1000)]), np.random.default_rng(0)
+        start = time.perf_counter()
+        for t in transforms:
+            piece = t(piece, rng)
+        augmenting = (time.perf_counter() - start) * n / len(piece)
+    per_epoch = batches * per_step + evaluation + augmenting
     epochs = max(1, min(max_epochs, math.floor(SHARE * budget / per_epoch)))
     return Plan(epochs, per_step, per_epoch)

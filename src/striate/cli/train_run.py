@@ -73,7 +73,7 @@ def epochs_for(args, recipe, model, x, y, x_val, ckpt, say) -> int:
         return planned["epochs"]
     steps = -(-len(x) // recipe.batch_size)
     plan = budget.plan_epochs(model, recipe.optimizer_for(steps, 1), recipe.loss, x, y, recipe.batch_size,
-                              recipe.time_budget, recipe.max_epochs, x_val)
+                              recipe.time_budget, recipe.max_epochs, x_val, recipe.transforms(args.dataset))
     say(f"time budget {args.time_budget or recipe.time_budget:g}s: {plan}")
     return plan.epochs
 
