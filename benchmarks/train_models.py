@@ -6,18 +6,18 @@ Prints each one's test accuracy (or reconstruction error) and wall time.
     python -m benchmarks.train_models fashion --minutes 15  # one of them
     python -m benchmarks.train_models --subset 300 --test-subset 300 --epochs 1   # a smoke run, seconds
 
-The recipes:
+The recipes are the product's (striate.recipes, what `striate train --model NAME` uses):
     fashion      Fashion-MNIST. Shifts of up to 2 pixels and left-right flips; SGD with
                  Nesterov momentum 0.9, weight decay 5e-4, batch 128; the learning rate
                  warms up over the first epoch to 0.1, then follows a cosine to 0. The
-                 number of epochs is fitted to the time budget (--minutes, default 15):
-                 after the first epoch, as many as fit; it is printed, and --epochs fixes it.
+                 number of epochs is fitted to the time budget (--minutes, default the
+                 recipe's 15) by striate.budget before training; --epochs fixes it.
     autoencoder  MNIST, MSE loss, Adam from 2e-3 with a cosine decay, batch 64, 5 epochs;
                  test MSE against the mean-image baseline, and a picture of originals
                  (top row) over reconstructions (bottom row) in --out.
-    fcn          MNIST, each batch at 28×28 or, with probability ½, bilinearly enlarged to
-                 56×56 (the same network takes both); Adam from 3e-3 with a cosine decay,
-                 batch 64, 2 epochs; test accuracy at 28×28 and at 56×56.
+    fcn          MNIST, Adam from 3e-3 with a cosine decay, batch 64, 2 epochs; here each
+                 batch is, with probability ½, bilinearly enlarged to 56×56 (the same
+                 network takes both); test accuracy at 28×28 and at 56×56.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 import striate
-from striate import datasets, optim
+from striate import budget, datasets, recipes
 from striate.functional.upsample import upsample_bilinear
 
 RECIPES = ("fashion", "autoencoder", "fcn")
@@ -45,29 +45,27 @@ def evaluate(model, x, y, batch=500) -> dict:
 def train_fashion(args) -> dict:
     (x, y), (xt, yt) = datasets.load("fashion-mnist", args.fashion_dir, progress=False)
     x, y, xt, yt = x[: args.subset], y[: args.subset], xt[: args.test_subset], yt[: args.test_subset]
+    recipe = recipes.get("fashion")
     model = striate.models.fashion(seed=args.seed)
-    augment = datasets.Augment([datasets.RandomShift(2), datasets.RandomFlip()], seed=args.seed)
-    batches = datasets.Batches(x, y, batch_size=128, seed=args.seed, drop_last=len(x) >= 128, transform=augment)
+    augment = datasets.Augment(recipe.transforms("fashion-mnist"), seed=args.seed)
+    batch = recipe.batch_size
+    batches = datasets.Batches(x, y, batch_size=batch, seed=args.seed, drop_last=len(x) >= batch, transform=augment)
     steps = len(batches)
-    planned = args.epochs or 12  # replanned after the first epoch when no --epochs is given
-    schedule = optim.CosineDecay(0.1, total_steps=planned * steps, warmup_steps=steps if planned > 1 else 0)
-    model.compile(optim.SGD(schedule, momentum=0.9, nesterov=True, weight_decay=5e-4), "cross_entropy", ["accuracy"])
-    budget = args.minutes * 60 * 0.95  # leave room for the final evaluation
+    epochs = args.epochs
+    if not epochs:  # as many as the budget holds, planned before training (striate.budget)
+        minutes = args.minutes if args.minutes is not None else recipe.time_budget / 60
+        plan = budget.plan_epochs(model, recipe.optimizer_for(steps, 1), recipe.loss, x, y, batch, minutes * 60,
+                                  args.max_epochs or recipe.max_epochs)
+        epochs = plan.epochs
+        print(f"fashion: {plan} in {minutes:g} minutes", flush=True)
+    model.compile(recipe.optimizer_for(steps, epochs), recipe.loss, ["accuracy"])
     start = time.perf_counter()
-    epoch = 0
-    while epoch < planned:
+    for epoch in range(epochs):
         loss = sum(model.train_step(xb, yb)[0] for xb, yb in batches) / steps
-        epoch += 1
-        elapsed = time.perf_counter() - start
-        if not args.epochs:  # fit the plan to the budget: at the end of warm-up, then only ever shorter
-            fits = max(epoch, math.floor(budget / (elapsed / epoch)))
-            if epoch == 1 or fits < planned:
-                planned = max(epoch, min(fits, args.max_epochs))
-                schedule.total_steps = max(planned * steps, schedule.warmup_steps + 1)
-        print(f"fashion: epoch {epoch}/{planned} loss {loss:.4f} ({elapsed:.0f}s)", flush=True)
+        print(f"fashion: epoch {epoch + 1}/{epochs} loss {loss:.4f} ({time.perf_counter() - start:.0f}s)", flush=True)
     seconds = time.perf_counter() - start
     result = evaluate(model, xt, yt)
-    return {"model": "fashion", "dataset": "fashion-mnist", "epochs": epoch, "train_seconds": round(seconds, 1),
+    return {"model": "fashion", "dataset": "fashion-mnist", "epochs": epochs, "train_seconds": round(seconds, 1),
             "test_accuracy": result["accuracy"], "test_loss": result["loss"], "params": model.count_params()}
 
 
@@ -89,10 +87,10 @@ def save_grid(path: Path, images) -> Path:
 def train_autoencoder(args) -> dict:
     (x, _), (xt, _) = datasets.load("mnist", args.mnist_dir, progress=False)
     x, xt = x[: args.subset], xt[: args.test_subset]
-    epochs, batch = args.epochs or 5, 64
+    recipe = recipes.get("autoencoder")
+    epochs, batch = args.epochs or recipe.epochs, recipe.batch_size
     model = striate.models.autoencoder(seed=args.seed)
-    lr = optim.CosineDecay(2e-3, total_steps=epochs * math.ceil(len(x) / batch))
-    model.compile(optim.Adam(lr), "mse")
+    model.compile(recipe.optimizer_for(math.ceil(len(x) / batch), epochs), recipe.loss)
     start = time.perf_counter()
     model.fit(x, x, epochs=epochs, batch_size=batch, verbose=2)
     seconds = time.perf_counter() - start
@@ -109,10 +107,10 @@ def train_autoencoder(args) -> dict:
 def train_fcn(args) -> dict:
     (x, y), (xt, yt) = datasets.load("mnist", args.mnist_dir, progress=False)
     x, y, xt, yt = x[: args.subset], y[: args.subset], xt[: args.test_subset], yt[: args.test_subset]
-    epochs, batch = args.epochs or 2, 64
+    recipe = recipes.get("fcn")
+    epochs, batch = args.epochs or recipe.epochs, recipe.batch_size
     model = striate.models.fcn(seed=args.seed)  # input_shape (None, None, 1)
-    lr = optim.CosineDecay(3e-3, total_steps=epochs * math.ceil(len(x) / batch))
-    model.compile(optim.Adam(lr), "cross_entropy", ["accuracy"])
+    model.compile(recipe.optimizer_for(math.ceil(len(x) / batch), epochs), recipe.loss, ["accuracy"])
     scale_rng = np.random.default_rng(args.seed)
     batches = datasets.Batches(x, y, batch_size=batch, seed=args.seed)
     start = time.perf_counter()
@@ -139,8 +137,8 @@ def main(argv=None) -> list[dict]:
     p.add_argument("--subset", type=int, help="train on the first N images only (smoke runs)")
     p.add_argument("--test-subset", type=int, help="evaluate on the first N test images only (smoke runs)")
     p.add_argument("--epochs", type=int, help="fix the number of epochs (default: each recipe's)")
-    p.add_argument("--minutes", type=float, default=15.0, help="fashion's training time budget")
-    p.add_argument("--max-epochs", type=int, default=40, help="fashion: at most this many epochs")
+    p.add_argument("--minutes", type=float, help="fashion's training time budget (default: the recipe's, 15)")
+    p.add_argument("--max-epochs", type=int, help="fashion: at most this many epochs (default: the recipe's, 40)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs", help="folder for the autoencoder's picture")
     p.add_argument("--json", action="store_true", help="print one JSON line per model")

@@ -33,9 +33,17 @@ def test_save_image_scales_and_refuses_odd_shapes(tmp_path):
 
 def test_pictures_without_matplotlib_say_how_to_install_it(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails as if not installed
-    with pytest.raises(ImportError, match=r"pictures need matplotlib, .* pip install 'striate\[viz\]'"):
+    with pytest.raises(ImportError, match=r"pictures need matplotlib, .* pip install matplotlib Pillow \(in a clone of striate: pip install -e '\.\[viz\]'\)"):
         viz.vector([1, 2], tmp_path / "v.png", "values")
     assert main(["filters", "lenet5", "--out", str(tmp_path / "f.png")]) == 1
     err = capsys.readouterr().err
     assert err == ("striate filters: error: pictures need matplotlib, which is not installed: "
-                   "pip install 'striate[viz]' (matplotlib and Pillow)\n")
+                   "pip install matplotlib Pillow (in a clone of striate: pip install -e '.[viz]')\n")
+
+
+def test_the_accuracy_axis_shows_the_last_percent():
+    from striate.viz.curves import accuracy_limits
+
+    low, high = accuracy_limits({"accuracy": [0.95, 0.985], "val_accuracy": [0.975, 0.99]})
+    assert 0.93 < low < 0.95 and high == pytest.approx(0.995)  # not 0 to 1
+    assert accuracy_limits({"loss": [1.0]}) is None

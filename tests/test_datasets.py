@@ -149,3 +149,24 @@ def test_real_fashion_mnist_from_the_system_copy(fashion_dir):
 def test_real_fashion_mnist_matches_the_pinned_checksums(fashion_dir):
     for name, digest in pinned_content_digests(catalog.FASHION_MNIST).items():
         assert idx_content_sha256(fashion_dir / name) == digest, name
+
+
+def test_a_folder_of_the_other_mnist_is_refused(fashion_dir, mnist_dir):
+    """Same file names, same sizes: the test labels' pinned digest tells the data sets apart."""
+    with pytest.raises(ValueError, match=rf"{fashion_dir} holds fashion-mnist, not mnist .*give --dataset "
+                                         "fashion-mnist"):
+        striate.datasets.load("mnist", fashion_dir)
+    with pytest.raises(ValueError, match=rf"{mnist_dir} holds mnist, not fashion-mnist"):
+        striate.datasets.load("fashion-mnist", mnist_dir)
+
+
+def test_a_folder_of_the_other_mnist_is_refused_by_train(fashion_dir, capsys):
+    from striate.cli.main import main
+
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(fashion_dir), "--limit", "10"]) == 1
+    assert "holds fashion-mnist, not mnist" in capsys.readouterr().err
+
+
+def test_a_copy_of_your_own_is_taken_as_it_is(tmp_path, rng):
+    (x, _), _ = striate.datasets.load("fashion-mnist", write_fake_mnist(tmp_path / "f", rng))
+    assert len(x) == 64

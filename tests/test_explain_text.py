@@ -44,3 +44,13 @@ def test_every_topic_runs_on_its_defaults():
 def test_backward_checks_shapes():
     with pytest.raises(ValueError, match=r"--grad must be 3×3 \(the convolution's output\), got 2×2"):
         explain.backward(dy=np.ones((2, 2)))
+
+
+def test_softmax_of_extreme_logits_gives_the_library_loss_without_warnings(recwarn):
+    import striate
+
+    text = explain.softmax([1000, 0, -1000], label=2)
+    assert "= 0 − (−2000) = 2000" in text and "inf" not in text
+    loss = striate.losses.get("cross_entropy").forward(np.array([[1000.0, 0, -1000]]), np.array([2]))
+    assert loss == 2000
+    assert len(recwarn) == 0

@@ -115,7 +115,7 @@ def test_no_images(tmp_path):
 def test_without_pillow_the_error_says_how_to_install_it(tmp_path, monkeypatch):
     root = make_tree(tmp_path / "tree", per_class=1)
     monkeypatch.setitem(sys.modules, "PIL", None)  # makes `from PIL import Image` raise ImportError
-    with pytest.raises(ValueError, match=r"need Pillow .* install it with: pip install 'striate\[images\]'"):
+    with pytest.raises(ValueError, match=r"need Pillow .* install it with: pip install Pillow \(in a clone of striate: pip install -e '\.\[images\]'\)"):
         load(f"folder:{root}")
 
 

@@ -229,3 +229,29 @@ def test_predict_never_hands_back_a_view_of_the_input():
     y = model.predict(x)
     y[...] = 5
     assert np.all(x == 1)
+
+
+def test_predict_proba_rows_are_softmax_of_predict(rng):
+    model = striate.models.lenet5(seed=0)
+    x = rng.random((5, 28, 28, 1), np.float32)
+    probs = model.predict_proba(x)
+    logits = model.predict(x).astype(np.float64)
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    assert probs.shape == (5, 10) and np.allclose(probs, expected / expected.sum(1, keepdims=True))
+    assert np.allclose(probs.sum(axis=1), 1)
+    with_softmax = striate.Sequential([L.Flatten(), L.Dense(3), L.Softmax()], input_shape=(2, 2, 1), seed=0)
+    assert np.array_equal(with_softmax.predict_proba(x[:, :2, :2]), with_softmax.predict(x[:, :2, :2]))
+    with pytest.raises(ValueError, match=r"predict_proba: the model's outputs have shape \(28, 28, 1\) per sample"):
+        striate.models.autoencoder(seed=0).predict_proba(x)
+
+
+def test_a_loaded_classifier_evaluates_without_compile(tmp_path, rng):
+    model = striate.models.lenet5(seed=0)
+    model.save(tmp_path / "m.striate")
+    x, y = rng.random((6, 28, 28, 1), np.float32), rng.integers(0, 10, 6)
+    loaded = striate.load(tmp_path / "m.striate")
+    result = loaded.evaluate(x, y)
+    model.compile("sgd", "cross_entropy", ["accuracy"])
+    assert result == pytest.approx(model.evaluate(x, y)) and set(result) == {"loss", "accuracy"}
+    with pytest.raises(RuntimeError, match=r"does not output class scores; call compile\(loss=...\) first"):
+        striate.models.autoencoder(seed=0).evaluate(x, x)

@@ -71,6 +71,6 @@ def test_training_script_smoke_run(mnist_dir, fashion_dir, tmp_path, capsys):
     with Image.open(ae["picture"]) as picture:  # 2 rows of 12 digits, 3× enlarged
         assert picture.size == (3 * 12 * 28, 3 * 2 * 28)
     assert 0 <= fcn["test_accuracy_28"] <= 1 and 0 <= fcn["test_accuracy_56"] <= 1
-    (fashion,) = main(["fashion", "--minutes", "0.001", *common])  # the budget allows one epoch
+    (fashion,) = main(["fashion", "--minutes", "0.001", *common])  # the budget allows one epoch (at least one)
     assert fashion["epochs"] == 1 and 0 <= fashion["test_accuracy"] <= 1
     assert "fashion: epoch 1/1" in capsys.readouterr().out

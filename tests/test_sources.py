@@ -157,3 +157,18 @@ def test_download_false_never_downloads(served, mirror):
     with pytest.raises(DataNotFoundError, match=r"download: switched off \(download=False\)"):
         load("mnist", download=False)
     assert mirror.requests == []
+
+
+def test_a_failed_download_leaves_no_empty_cache_folders(tmp_path, monkeypatch):
+    """Offline: the cache folders made for the download are removed again (the conftest's
+    mirrors are a closed port)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataNotFoundError):
+        load("mnist", progress=False)
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*"))
+    kept = tmp_path / "cache" / "striate" / "cifar10"
+    kept.mkdir(parents=True)
+    (kept / "cifar-10-binary.tar.gz.part").write_bytes(b"resumable bytes")
+    with pytest.raises(DataNotFoundError):
+        load("cifar10", progress=False)
+    assert (kept / "cifar-10-binary.tar.gz.part").exists()  # bytes to resume from are kept

@@ -76,3 +76,36 @@ def test_tune_command_on_a_small_idx_data_set(tmp_path, rng, capsys):
     result = json.loads(capsys.readouterr().out)
     assert len(result["candidates"]) == 2 and result["best"]["kernel_size"] in (3, 5)
     assert 0 <= result["test_accuracy"] <= 1
+
+
+SCRIPT = """
+import numpy as np
+from striate import tune
+
+rng = np.random.default_rng(0)
+x = rng.random((48, 8, 8, 1), np.float32)
+y = np.arange(48) % 3
+report = tune.tune({"depth": [1], "filters": [2], "kernel_size": [3]}, x, y, x[:12], y[:12], k=2, epochs=1,
+                   batch_size=16, workers=2, seed=0)
+report.model.save("best.striate")
+print("best", report.best, report.test_accuracy)
+"""
+
+
+def test_tune_in_a_script_without_a_main_guard_finishes(tmp_path):
+    """multiprocessing's spawn re-ran such a script in every worker, which died, and the parent hung."""
+    import subprocess
+    import sys
+
+    (tmp_path / "search.py").write_text(SCRIPT)
+    done = subprocess.run([sys.executable, "search.py"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("best {'depth': 1, 'filters': 2, 'kernel_size': 3}")
+    assert (tmp_path / "best.striate").exists()
+
+
+def test_a_failing_job_is_an_error_naming_it(rng):
+    x, y = rng.random((24, 8, 8, 1), np.float32), np.arange(24) % 3
+    with pytest.raises(RuntimeError, match=r"tune: candidate 1 \{'lr': -1.0\} on fold \d: ValueError: CosineDecay: "
+                                           "lr must be a positive number"):
+        tune.tune({"lr": [-1.0]}, x, y, k=2, epochs=1, workers=2)

@@ -133,6 +133,11 @@ def _flops(layer, shape_in, shape_out) -> tuple[int | None, str]:
     for cls, (per, what) in per_value.items():
         if type(layer) is cls:
             return per * n_out, f"{what} per value × {outs} = {per * n_out:,}"
+    if isinstance(layer, (L.GlobalAvgPool2D, L.GlobalMaxPool2D)) and len(shape_in) == 3:
+        h, w = shape_in[:2]
+        what = "adds + 1 multiply" if isinstance(layer, L.GlobalAvgPool2D) else "comparisons"
+        per = h * w if isinstance(layer, L.GlobalAvgPool2D) else h * w - 1
+        return per * n_out, f"{h}·{w}{' − 1' if per < h * w else ''} {what} per output × {n_out} = {per * n_out:,}"
     if isinstance(layer, L.Flatten):
         return 0, "none (a reshape)"
     return None, "not counted for this layer type"
@@ -237,8 +242,10 @@ def report(model) -> str:
     flops = sum(r.flops or 0 for r in rows)
     unknown = " (some layers not counted)" if any(r.flops is None for r in rows) else ""
     memory = in_values * itemsize + sum(r.memory for r in rows)
+    flops_text = (f"{flops:,} FLOPs per image{unknown}" if any(r.flops is not None for r in rows)
+                  else "FLOPs per image depend on the image size (give --input-shape)")
     lines.append(f"Total params: {total_params:,} ({human_bytes(total_params * itemsize)}); "
-                 f"{flops:,} FLOPs per image{unknown}; activations {human_bytes(memory)} per image")
+                 f"{flops_text}; activations {human_bytes(memory)} per image")
     lines += ["", "Arithmetic, layer by layer (one image; a multiply-add counts as 2 FLOPs)"]
     for r in rows:
         if not (r.size or r.params):

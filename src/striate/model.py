@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import classifier
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optim as optim_mod
@@ -43,6 +44,7 @@ class Sequential:
         self.optimizer = self.loss = None
         self.metrics: list[tuple[str, object]] = []
         self.stop_training = False
+        self.class_names: list[str] | None = None  # label i is class_names[i]; saved in model files
         self._engine = Runner(self)  # runs the layers: steps, shards, pieces (striate.engine)
         for layer in layers or []:
             self.add(layer)
@@ -299,16 +301,16 @@ class Sequential:
 
     def evaluate(self, x, y, batch_size=256) -> dict[str, float]:
         """Loss and metrics over (x, y), computed in batches: {"loss": ..., "accuracy": ...}."""
-        if self.loss is None:
-            raise RuntimeError("Sequential.evaluate(): call compile(optimizer, loss, metrics) first")
+        # never compiled (just loaded): a classifier is scored with cross-entropy and accuracy
+        loss, metrics = (self.loss, self.metrics) if self.loss is not None else classifier.default_scoring(self)
         x, y = self._check_data(x, y, "evaluate")
         batch_size = inputs.count(batch_size, "batch_size", "evaluate")
-        sums = {"loss": 0.0, **{name: 0.0 for name, _ in self.metrics}}
+        sums = {"loss": 0.0, **{name: 0.0 for name, _ in metrics}}
         for start in range(0, len(x), batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
             out = self._infer(xb)
-            sums["loss"] += self.loss.forward(out, yb) * len(xb)
-            for name, fn in self.metrics:
+            sums["loss"] += loss.forward(out, yb) * len(xb)
+            for name, fn in metrics:
                 sums[name] += fn(out, yb) * len(xb)
         return {k: v / len(x) for k, v in sums.items()}
 
@@ -329,3 +331,7 @@ class Sequential:
         if out is None:
             raise ValueError("predict: no samples")
         return out
+
+    def predict_proba(self, x, batch_size=256) -> np.ndarray:
+        """Class probabilities (N, K), rows summing to 1: softmax of predict(x) (striate.classifier)."""
+        return classifier.probabilities(self, self.predict(x, batch_size=batch_size))

@@ -103,7 +103,8 @@ def fashion(input_shape=(28, 28, 1), classes=10, seed=None) -> Sequential:
     parameters. No 3×3 convolution runs on 32 maps at full size, which would cost about
     twice as much per step for little gain in a 15-minute budget. Its training recipe
     (shifts and flips, SGD with Nesterov momentum, warm-up then cosine decay, epochs fitted
-    to the time budget) is in benchmarks/train_models.py.
+    to the time budget) is striate.recipes.get("fashion"), which `striate train --model
+    fashion` uses.
     """
     def conv(filters):
         return [L.Conv2D(filters, 3, padding=1, bias=False), L.BatchNorm2D(), L.ReLU()]  # BN's beta is the bias

@@ -14,10 +14,11 @@ The candidates are small CNNs (`build_cnn`): `depth` blocks of Conv(kernel_size,
 → ReLU → MaxPool(pool_size), with filters, 2·filters, 4·filters, ...; then Dense(classes).
 They train with SGD (Nesterov momentum 0.9) from `lr` with a cosine decay.
 
-Parallel and deterministic: every (candidate, fold) pair is one job for a
-concurrent.futures.ProcessPoolExecutor. Only config dicts and fold numbers go to the
-workers and accuracies come back; each worker receives the training images once, when
-it starts. A job's seed depends only on (seed, fold), the same for every candidate, so
+Parallel and deterministic: every (candidate, fold) pair is one job for a worker
+process (striate.tune_workers: `python -m striate.tune_workers`, which imports nothing of
+the caller, so a script that calls tune needs no `if __name__ == "__main__":` guard).
+Only config dicts and fold numbers go to the workers and accuracies come back; each
+worker reads the training images once, when it starts. A job's seed depends only on (seed, fold), the same for every candidate, so
 candidates meet the same shuffles; results are gathered by index, so the table does
 not depend on the number of workers or on the order in which jobs finish.
 """
@@ -26,17 +27,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import layers as L
-from . import optim
+from . import optim, tune_workers
 from .datasets.splits import kfold
 from .model import Sequential
 
@@ -86,53 +84,25 @@ def build_cnn(config: dict, input_shape, classes: int, seed=None) -> Sequential:
     return Sequential(layers, input_shape=input_shape, seed=seed)
 
 
-def train_and_score(config, x, y, x_val, y_val, classes, epochs, batch_size, seed) -> float:
-    """Train build_cnn(config) on (x, y); its accuracy on (x_val, y_val)."""
+def train(config, x, y, classes, epochs, batch_size, seed) -> Sequential:
+    """build_cnn(config) trained on (x, y) with SGD (Nesterov momentum 0.9) and a cosine decay."""
     model = build_cnn(config, x.shape[1:], classes, seed)
     steps = epochs * math.ceil(len(x) / batch_size)
     lr = optim.CosineDecay(float({**DEFAULTS, **config}["lr"]), steps)
     model.compile(optim.SGD(lr=lr, momentum=0.9, nesterov=True), "cross_entropy", ["accuracy"])
     model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    return model
+
+
+def train_and_score(config, x, y, x_val, y_val, classes, epochs, batch_size, seed) -> float:
+    """Train build_cnn(config) on (x, y); its accuracy on (x_val, y_val)."""
+    model = train(config, x, y, classes, epochs, batch_size, seed)
     return float(model.evaluate(x_val, y_val)["accuracy"])
 
 
 def fold_seed(seed: int, fold: int) -> int:
     """The seed of every training on `fold` (k = the refit on the whole training split)."""
     return int(np.random.SeedSequence([seed, fold]).generate_state(1)[0])
-
-
-# ---- the jobs, run in worker processes ----------------------------------------------------
-_WORKER: dict = {}
-
-
-def _init_worker(x, y, folds, settings) -> None:
-    """Runs once in each worker: keep the training split and the folds for every job."""
-    _WORKER.update(x=x, y=y, folds=folds, settings=settings)
-
-
-def _run_job(index: int, config: dict, fold: int) -> tuple[int, int, float]:
-    x, y, s = _WORKER["x"], _WORKER["y"], _WORKER["settings"]
-    train, val = _WORKER["folds"][fold]
-    acc = train_and_score(config, x[train], y[train], x[val], y[val], s["classes"], s["epochs"],
-                          s["batch_size"], fold_seed(s["seed"], fold))
-    return index, fold, acc
-
-
-@contextmanager
-def _blas_threads(n: int):
-    """Worker processes start (spawned, NumPy imported afresh) with n BLAS threads each,
-    so that the workers together use the cores once instead of oversubscribing them."""
-    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {k: os.environ.get(k) for k in names}
-    os.environ.update({k: str(n) for k in names})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # ---- the report -----------------------------------------------------------------------------
@@ -159,6 +129,7 @@ class TuneReport:
     test_accuracy: float | None = None
     seconds: float = 0.0
     keys: list = field(default_factory=list)
+    model: Sequential | None = None  # the best candidate refitted on the whole training split: report.model.save(...)
 
     @property
     def best(self) -> dict:
@@ -191,6 +162,9 @@ def tune(space, x, y, x_test=None, y_test=None, *, k: int = 3, search: str = "gr
         k: folds. search: "grid" (every combination) or "random" (n_iter of them).
         epochs, batch_size: of every training.
         workers: processes; default min(CPU count, jobs). 1 runs in this process.
+    Returns:
+        TuneReport: .table(), .best, .test_accuracy, and .model, the best candidate
+        refitted on the whole training split (save it with report.model.save(path)).
         seed: fixes the folds, the random search, every initialisation and shuffle.
         stratify: folds keep the class proportions.
     """
@@ -212,18 +186,11 @@ def tune(space, x, y, x_test=None, y_test=None, *, k: int = 3, search: str = "gr
     workers = min(os.cpu_count() or 1, len(jobs)) if workers is None else workers
     scores = np.zeros((len(configs), k))
     if workers <= 1:
-        _init_worker(x, y, folds, settings)
-        try:
-            results = [_run_job(*job) for job in jobs]
-        finally:
-            _WORKER.clear()
-    else:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with _blas_threads(threads), ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-            initargs=(x, y, folds, settings),
-        ) as pool:
-            results = list(pool.map(_run_job, *zip(*jobs)))
+        results = [(i, fold, train_and_score(config, x[folds[fold][0]], y[folds[fold][0]], x[folds[fold][1]],
+                                             y[folds[fold][1]], settings["classes"], epochs, batch_size,
+                                             fold_seed(seed, fold))) for i, config, fold in jobs]
+    else:  # the workers together use the cores once instead of oversubscribing them
+        results = tune_workers.run(jobs, x, y, folds, settings, workers, max(1, (os.cpu_count() or 1) // workers))
     for i, fold, acc in results:
         scores[i, fold] = acc
         if verbose:
@@ -232,8 +199,8 @@ def tune(space, x, y, x_test=None, y_test=None, *, k: int = 3, search: str = "gr
                   for i, c in enumerate(configs)]
     order = sorted(range(len(candidates)), key=lambda i: -candidates[i].mean)  # stable: ties keep grid order
     report = TuneReport([candidates[i] for i in order], k, keys=list(space))
+    report.model = train(report.best, x, y, settings["classes"], epochs, batch_size, fold_seed(seed, k))
     if x_test is not None:
-        report.test_accuracy = train_and_score(report.best, x, y, np.asarray(x_test), np.asarray(y_test),
-                                               settings["classes"], epochs, batch_size, fold_seed(seed, k))
+        report.test_accuracy = float(report.model.evaluate(np.asarray(x_test), np.asarray(y_test))["accuracy"])
     report.seconds = time.perf_counter() - start
     return report

@@ -46,3 +46,13 @@ def digit_png(tmp_path):
     a = np.zeros((28, 28))
     a[4:24, 12:16] = 1.0
     return write_png(tmp_path / "one.png", a)
+
+
+def write_folder(root, classes: dict, per_class: int = 6, size: int = 12):
+    """An image folder data set: root/<class>/<i>.png, each class a grey level with noise."""
+    rng = np.random.default_rng(0)
+    for name, level in classes.items():
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            write_png(root / name / f"{i}.png", np.clip(level + 0.05 * rng.standard_normal((size, size)), 0, 1))
+    return root

@@ -144,3 +144,71 @@ def test_features_writes_a_grid_per_layer_and_a_page(model_file, digit_png, tmp_
             continue
         assert name in page and png_size(out / name)[0] > 100
     assert "softmax" in page and "What lenet.striate sees in one.png" in page
+
+
+def test_export_refuses_random_weights_unless_asked(tmp_path, capsys):
+    assert main(["export", "lenet5", str(tmp_path / "x.onnx")]) == 1
+    assert "'lenet5' is an untrained built-in model (random weights)" in capsys.readouterr().err
+    pytest.importorskip("onnx")
+    assert main(["export", "lenet5", str(tmp_path / "x.onnx"), "--untrained"]) == 0
+
+
+@pytest.mark.parametrize("content,what", [
+    (b'[[layers]]\ntype = "Dense"\nunits = 10\n', "a text file (a TOML network?"),
+    (b"\x08\x07\x12\x07pytorch", "an ONNX model: load it with striate.onnx.load"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(40), "a PNG image"),
+])
+def test_a_file_that_is_no_model_is_named_for_what_it_is(tmp_path, capsys, content, what):
+    path = tmp_path / "model.bin"
+    path.write_bytes(content)
+    assert main(["predict", str(path), "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"striate predict: error: {path}: not a striate model file: it is {what}")
+    assert "header claims" not in err and err.count("\n") == 1
+
+
+def test_commands_take_onnx_models(model_file, digit_png, tmp_path, capsys):
+    pytest.importorskip("onnx")
+    assert main(["export", str(model_file), str(tmp_path / "m.onnx")]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.onnx"), str(digit_png), "--json"]) == 0
+    from_onnx = json.loads(capsys.readouterr().out)["predictions"][0]["top"][0]
+    assert main(["predict", str(model_file), str(digit_png), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["predictions"][0]["top"][0]["index"] == from_onnx["index"]
+
+
+def test_evaluate_refuses_a_data_set_with_other_classes(model_file, tmp_path, capsys):
+    from ..test_datasets import write_fake_mnist
+
+    fashion = write_fake_mnist(tmp_path / "fashion", np.random.default_rng(1))
+    assert main(["evaluate", str(model_file), "--dataset", "fashion-mnist", "--data-dir", str(fashion)]) == 1
+    assert ("was trained on the classes 0, 1, 2, 3, ..., but fashion-mnist has T-shirt/top, Trouser, Pullover, "
+            "Dress, ...") in capsys.readouterr().err
+
+
+def test_predict_and_features_use_the_saved_class_names(tmp_path, fake_mnist, digit_png, capsys):
+    path = tmp_path / "fashion.striate"
+    assert main(["train", "--dataset", "fashion-mnist", "--data-dir", str(fake_mnist), "--epochs", "1",
+                 "--batch-size", "16", "--json", "--out", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(path), str(digit_png), "--top", "10", "--json"]) == 0
+    top = json.loads(capsys.readouterr().out)["predictions"][0]["top"]
+    assert sorted(t["class"] for t in top) == sorted(striate.datasets.catalog.FASHION_MNIST.class_names)
+    assert main(["features", str(path), str(digit_png), "--out", str(tmp_path / "f")]) == 0
+    page = (tmp_path / "f" / "index.html").read_text()
+    assert any(name in page for name in striate.datasets.catalog.FASHION_MNIST.class_names)
+
+
+def test_tune_saves_its_best_model(tmp_path, fake_mnist, capsys):
+    out = tmp_path / "best.striate"
+    assert main(["tune", "--dataset", "mnist", "--data-dir", str(fake_mnist), "--depth", "1", "--filters", "2",
+                 "--kernel-size", "3", "--k", "2", "--workers", "1", "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files"] == {"model": str(out)}
+    assert striate.load(out).class_names == [str(i) for i in range(10)]
+
+
+def test_summary_of_a_model_for_any_size_counts_flops_at_28(capsys):
+    assert main(["summary", "fcn"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("note: the model takes any image size (?×?×1); shown at 28×28×1")
+    assert "11,158,378 FLOPs per image;" in out and "some layers not counted" not in out

@@ -220,3 +220,10 @@ def test_as_a_process_predict_reads_standard_input(model_file, digit_png, tmp_pa
     done = run("predict", str(model_file), "-", "--top", "2", cwd=tmp_path, stdin=digit_png.read_bytes())
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode().startswith("stdin: ") and done.stdout.count(b"%") == 2
+
+
+def test_convolve_names_each_kernel_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_png(tmp_path / "sunflower.png", np.random.default_rng(0).random((12, 12)))
+    assert main(["convolve", "sunflower.png", "--kernel", "sobel-x", "--kernel", "blur"]) == 0
+    assert sorted(p.name for p in tmp_path.glob("sunflower-*.png")) == ["sunflower-blur.png", "sunflower-sobel-x.png"]

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import functional as F
 from .. import layers as L
 from .. import models
 from ..io import config
@@ -61,13 +60,46 @@ def load_model(spec: str, input_shape=None, classes: int | None = None, seed: in
     if not path.exists():
         raise FileNotFoundError(f"{spec}: no such model file, and not a built-in model "
                                 f"({', '.join(models.MODELS)})")
+    if path.suffix.lower() == ".onnx":  # e.g. exported by torch.onnx.export
+        from .. import onnx
+
+        return onnx.load(path)
     from .. import io
 
     model = io.load(path)
+    if input_shape is not None and None in model.input_shape:  # a model for any size, at the size asked
+        return at_fixed_size(model, input_shape)[0]
     if input_shape is not None and tuple(input_shape) != tuple(model.input_shape):
         raise ValueError(f"{spec} takes {dims(model.input_shape)} inputs; --input-shape only applies to "
                          "built-in models and configs")
     return model
+
+
+EXAMPLE_SIZE = 28  # the image side at which a model for any size is worked out or checked
+
+
+def at_fixed_size(model, input_shape=None):
+    """(model, note): a model for any image size as a twin at input_shape (default 28×28),
+    same weights; a model of fixed size as it is, note None."""
+    shape = tuple(model.input_shape)
+    if None not in shape:
+        return model, None
+    if input_shape is None:
+        input_shape = tuple(EXAMPLE_SIZE if d is None else d for d in shape)
+        note = (f"the model takes any image size ({dims(shape)}); shown at {dims(input_shape)} "
+                "(--input-shape for another)")
+    else:
+        note = None
+    from ..model import Sequential
+
+    twin = Sequential([type(layer)(**layer.get_config()) for layer in model.layers], input_shape=tuple(input_shape),
+                      seed=0, dtype=model.dtype)
+    twin.set_weights(model.get_weights())
+    for mine, theirs in zip(twin.layers, model.layers):
+        for key, value in theirs.state.items():
+            mine.state[key][...] = value
+    twin.class_names = model.class_names
+    return twin, note
 
 
 def first_conv(model, layer: int | None = None):
@@ -95,7 +127,4 @@ def check_images(model, x_shape, what: str) -> None:
 
 def probabilities(model, x, batch_size: int = 256) -> np.ndarray:
     """Class probabilities (N, K): softmax of the outputs, unless the model ends in Softmax."""
-    out = model.predict(x, batch_size=batch_size).astype(np.float64)
-    if model.layers and isinstance(model.layers[-1], L.Softmax):
-        return out
-    return F.softmax(out)
+    return model.predict_proba(x, batch_size=batch_size)

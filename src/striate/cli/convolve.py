@@ -51,8 +51,11 @@ def padding_value(text: str):
 
 
 def output_path(args, name: str, several: bool) -> Path:
+    """IMAGE-KERNEL.png; with --out, that name, and OUT-KERNEL.png for each of several kernels."""
     stem = "stdin" if args.image == "-" else Path(args.image).stem
-    base = Path(args.out) if args.out else Path(f"{stem}-{Path(name).stem}.png")
+    if not args.out:
+        return Path(f"{stem}-{Path(name).stem}.png")
+    base = Path(args.out)
     return base.with_name(f"{base.stem}-{Path(name).stem}{base.suffix or '.png'}") if several else base
 
 

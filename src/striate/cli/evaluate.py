@@ -43,6 +43,17 @@ def confusion_text(cm, class_names) -> list[str]:
     return lines
 
 
+def check_classes(model, class_names, args) -> None:
+    """ValueError when the model file names other classes than the data set has (another data set)."""
+    saved = getattr(model, "class_names", None)
+    if saved and list(saved) != [str(n) for n in class_names]:
+        def show(names):
+            return ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+
+        raise ValueError(f"{args.model} was trained on the classes {show(list(saved))}, but {args.dataset} has "
+                         f"{show([str(n) for n in class_names])}: evaluate it on the data set it was trained for")
+
+
 def run(args) -> int:
     if args.model in models.MODELS:
         raise ValueError(f"{args.model!r} is an untrained built-in model; evaluate a file from "
@@ -52,6 +63,7 @@ def run(args) -> int:
     if args.split == "test":
         x, y = x_test, y_test
     check_images(model, x.shape[1:], f"{args.dataset} images")
+    check_classes(model, class_names, args)
     probs = probabilities(model, x)
     k = len(class_names)
     if probs.shape[1] != k:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from .. import onnx
+from .. import models, onnx
 from .common import add_command, load_model
 
 EXAMPLE = "striate export lenet.striate lenet.onnx"
 
 
 def add_parser(sub) -> None:
-    p = add_command(sub, "export", "write a model as ONNX (needs pip install 'striate[onnx]')", EXAMPLE)
+    p = add_command(sub, "export", "write a model as ONNX (needs the onnx package)", EXAMPLE)
     p.add_argument("model", metavar="MODEL.striate", help="a model file written by `striate train --out`")
     p.add_argument("out", metavar="OUT.onnx", help="where to write the ONNX file")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset to declare (13 or later; default 17)")
+    p.add_argument("--untrained", action="store_true",
+                   help="allow a built-in model's name: its architecture with random, untrained weights")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    if args.model in models.MODELS and not args.untrained:
+        raise ValueError(f"{args.model!r} is an untrained built-in model (random weights); export a file from "
+                         "`striate train --out FILE.striate`, or add --untrained to export its architecture as it is")
     model = load_model(args.model)
     onnx.export(model, args.out, opset=args.opset)
     shape = ", ".join(map(str, model.input_shape))

@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
     model_argument(p, "a model file (a built-in name uses untrained, random weights)")
     p.add_argument("image", metavar="IMAGE", help="a PNG or JPEG file, or - for standard input")
     p.add_argument("--out", default="features", metavar="DIR", help="folder for the PNGs and index.html")
-    p.add_argument("--classes", metavar="NAMES", help="class names for the last layer (see `striate predict`)")
+    p.add_argument("--classes", metavar="NAMES", help="class names for the last layer (default: the model file's; see `striate predict`)")
     p.add_argument("--invert", action="store_true", help="use 1 − pixel (dark strokes on white → light on black)")
     p.add_argument("--no-resize", dest="resize", action="store_false",
                    help="refuse an image whose size differs from the model's input")
@@ -35,7 +35,9 @@ def file_name(layer) -> str:
 
 def run(args) -> int:
     model = load_model(args.model)
-    x = images.for_model(args.image, model.input_shape, args.resize, args.invert)
+    notes = []
+    x = images.for_model(args.image, model.input_shape, args.resize, args.invert, notes)
+    images.say_notes(args.image, notes)
     out = Path(args.out)
     source = "stdin" if args.image == "-" else Path(args.image).name
     viz.save_image(x, out / "input.png", scale=max(1, 112 // max(x.shape[0], 1)))
@@ -53,7 +55,7 @@ def run(args) -> int:
             cards.append((heading, f"the previous layer's {y.size} values in one row: nothing new to draw", None))
         elif layer is model.layers[-1]:
             probs = y if isinstance(layer, L.Softmax) else F.softmax(y.astype(np.float64))
-            names = class_names(args.classes, len(probs))
+            names = class_names(args.classes, len(probs), model)
             best = int(np.argmax(probs))
             viz.vector(probs, out / file_name(layer), f"{title}\nas probabilities: {names[best]} ({probs[best]:.1%})",
                        labels=names, highlight=best, ylabel="probability")

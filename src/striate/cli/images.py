@@ -1,4 +1,13 @@
-"""Images named on the command line, read with Pillow and made into what a model takes."""
+"""Images named on the command line, read with Pillow and made into what a model takes.
+
+How an image becomes a model's input (`for_model`), each step said in a note on stderr:
+- 16-bit images are scaled from 0–65535 (not clipped at 255);
+- a transparent image is laid on the background that shows its drawing: white under dark
+  ink, black under light ink (transparent pixels carry no colour of their own);
+- colour becomes grey (or grey colour) as the model's channels ask;
+- an image of another shape is cropped to the model's aspect ratio around its centre,
+  then resized, so that a 640×480 photo is not squashed: for 28×28, its central 480×480.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +20,10 @@ import numpy as np
 from ..viz.backend import pillow
 from .common import dims
 
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
 
-def read(source: str, channels: int | None = None):
-    """The image at path `source` ("-": standard input) as float32 (H, W, C) in [0, 1].
 
-    channels: 1 converts to grayscale, 3 to RGB, None keeps grayscale images grey and
-    makes everything else RGB.
-    """
+def _open(source: str):
     Image = pillow()
     name = "standard input" if source == "-" else source
     try:
@@ -32,31 +38,98 @@ def read(source: str, channels: int | None = None):
         if isinstance(e, FileNotFoundError):
             raise
         raise ValueError(f"{name}: not a readable PNG/JPEG image ({e})") from None
+    return img
+
+
+def _flatten_alpha(img, notes: list):
+    """An RGBA/LA/transparent-palette image laid on the background that shows its drawing."""
+    Image = pillow()
+    rgba = np.asarray(img.convert("RGBA"), np.float32) / 255
+    alpha = rgba[..., 3:]
+    if alpha.min() >= 1:
+        return img.convert("RGB")
+    ink = alpha[..., 0] > 0.5
+    luminance = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
+    dark_ink = not ink.any() or float(luminance[ink].mean()) < 0.5
+    background = 1.0 if dark_ink else 0.0
+    notes.append(f"transparent background shown as {'white' if dark_ink else 'black'} "
+                 f"({'dark' if dark_ink else 'light'} drawing)")
+    rgb = rgba[..., :3] * alpha + background * (1 - alpha)
+    return Image.fromarray(np.round(rgb * 255).astype(np.uint8), "RGB")
+
+
+def read(source: str, channels: int | None = None, notes: list | None = None):
+    """The image at path `source` ("-": standard input) as float32 (H, W, C) in [0, 1], and a PIL image.
+
+    channels: 1 converts to grayscale, 3 to RGB, None keeps grayscale images grey and
+    makes everything else RGB. notes: a list to which what was done is appended.
+    """
+    notes = [] if notes is None else notes
+    img = _open(source)
+    name = "standard input" if source == "-" else source
+    grey = img.mode in ("L", "1", "I", "F", *SIXTEEN_BIT) or (img.mode == "LA")
     if channels is None:
-        channels = 1 if img.mode in ("L", "1", "I", "I;16", "F") else 3
+        channels = 1 if grey else 3
     if channels not in (1, 3):
         raise ValueError(f"{name}: models with {channels} input channels cannot take a picture; expected 1 or 3")
+    if img.mode in ("I", "F", *SIXTEEN_BIT):  # 16-bit (or 32-bit) grey: scale, do not clip at 255
+        a = np.asarray(img, np.float64)
+        top = 65535.0 if img.mode in SIXTEEN_BIT or a.max() > 255 else 255.0
+        if img.mode == "F" and a.max() <= 1:
+            top = 1.0
+        a = np.clip(a / top, 0, 1).astype(np.float32)[..., None]
+        if top == 65535.0:
+            notes.append("16-bit image scaled from 0–65535")
+        img = pillow().fromarray(np.round(a[..., 0] * 255).astype(np.uint8), "L")
+        if channels == 3:
+            a, img = np.repeat(a, 3, axis=2), img.convert("RGB")
+        return a, img
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        img = _flatten_alpha(img, notes)
+        grey = False
+    if channels == 1 and not grey:
+        rgb = np.asarray(img.convert("RGB"))
+        if (rgb.max(axis=2) != rgb.min(axis=2)).any():  # grey pictures stored as RGB need no note
+            notes.append("colour converted to grey")
     img = img.convert("L" if channels == 1 else "RGB")
     a = np.asarray(img, np.float32) / 255
     return a.reshape(a.shape[0], a.shape[1], channels), img
 
 
-def for_model(source: str, input_shape, resize: bool = True, invert: bool = False) -> np.ndarray:
-    """An image file as one input of a model: converted to its channels, resized to its size.
+def fit_size(img, h, w, notes: list):
+    """img cropped around its centre to the aspect ratio h:w, then resized to w×h (PIL image)."""
+    Image = pillow()
+    iw, ih = img.size
+    h, w = h or ih, w or iw
+    if (iw, ih) == (w, h):
+        return img
+    if abs(iw * h - ih * w) > 0.01 * iw * h:  # another shape: crop, do not squash
+        cw, ch = (round(ih * w / h), ih) if iw * h > ih * w else (iw, round(iw * h / w))
+        left, top = (iw - cw) // 2, (ih - ch) // 2
+        img = img.crop((left, top, left + cw, top + ch))
+        notes.append(f"cropped to its central {cw}×{ch}")
+    notes.append(f"resized from {iw}×{ih} to {w}×{h}")
+    return img.resize((w, h), Image.Resampling.BILINEAR)
 
-    With resize=False an image of another size is refused with a ValueError.
+
+def for_model(source: str, input_shape, resize: bool = True, invert: bool = False,
+              notes: list | None = None) -> np.ndarray:
+    """An image file as one input of a model: converted to its channels, fitted to its size.
+
+    With resize=False an image of another size is refused with a ValueError. What was done
+    to the image is appended to `notes` (e.g. "cropped to its central 480×480").
     """
+    notes = [] if notes is None else notes
     if len(input_shape) != 3:
         raise ValueError(f"the model takes inputs of shape {dims(input_shape)}, not images")
     h, w, c = input_shape
-    a, img = read(source, c)
+    a, img = read(source, c, notes)
     if (h is not None and a.shape[0] != h) or (w is not None and a.shape[1] != w):
         if not resize:
             raise ValueError(f"{source}: the image is {a.shape[0]}×{a.shape[1]} pixels but the model takes "
                              f"{h}×{w}; resize it, or leave out --no-resize")
-        Image = pillow()
-        img = img.resize((w or a.shape[1], h or a.shape[0]), Image.Resampling.BILINEAR)
-        a = (np.asarray(img, np.float32) / 255).reshape(h or a.shape[0], w or a.shape[1], c)
+        img = fit_size(img, h, w, notes)
+        a = (np.asarray(img, np.float32) / 255).reshape(img.size[1], img.size[0], c)
     return 1 - a if invert else a
 
 
@@ -64,3 +137,9 @@ def light_background(image: np.ndarray) -> bool:
     """True when the border of an image in [0, 1] is mostly light (dark strokes on white paper)."""
     border = np.concatenate([image[0].ravel(), image[-1].ravel(), image[:, 0].ravel(), image[:, -1].ravel()])
     return float(border.mean()) > 0.5
+
+
+def say_notes(source: str, notes: list) -> None:
+    """What was done to an image, one line on stderr (nothing when it went in as it was)."""
+    if notes:
+        print(f"note: {'stdin' if source == '-' else source}: {'; '.join(notes)}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -17,10 +18,26 @@ EXAMPLE = """example:
 Run `striate COMMAND --help` for each command's options and an example."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake in the arguments as one line (no usage text before it)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def version() -> str:
+    import numpy
+
+    from .. import __version__
+
+    return f"striate {__version__} (Python {sys.version.split()[0]}, NumPy {numpy.__version__})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="striate", description="Convolutional neural networks on NumPy: "
-                                     "train, evaluate, look inside, and see the arithmetic.",
-                                     epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(prog="striate", description="Convolutional neural networks on NumPy: "
+                    "train, evaluate, look inside, and see the arithmetic.",
+                    epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=version())
     parser.add_argument("--debug", action="store_true", help="show the full traceback when something goes wrong")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
@@ -29,9 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.run(args) or 0
+    except BrokenPipeError:  # the reader stopped early (`striate summary lenet5 | head`): not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit does not fail again
+        return 141  # what a shell reports for a process stopped by SIGPIPE
     except KeyboardInterrupt:
         print("striate: interrupted", file=sys.stderr)
         return 130

@@ -21,7 +21,8 @@ def add_parser(sub) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE", help="PNG or JPEG files; - reads one from standard input")
     p.add_argument("--top", type=int, default=3, metavar="K", help="how many classes to list (default 3)")
     p.add_argument("--classes", metavar="NAMES",
-                   help=f"class names: a data set ({', '.join(catalog.SPECS)}) or a comma-separated list")
+                   help=f"class names: a data set ({', '.join(catalog.SPECS)}) or a comma-separated list (default: "
+                        "the names saved in the model file by `striate train`)")
     p.add_argument("--invert", action="store_true",
                    help="use 1 − pixel: dark strokes on white paper → light on black, as in MNIST")
     p.add_argument("--no-resize", dest="resize", action="store_false",
@@ -30,10 +31,11 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def class_names(spec: str | None, k: int) -> list[str]:
-    """Names for k outputs: from --classes, else "0" .. "k−1"."""
+def class_names(spec: str | None, k: int, model=None) -> list[str]:
+    """Names for k outputs: from --classes, else the model file's, else "0" .. "k−1"."""
     if spec is None:
-        return [str(i) for i in range(k)]
+        saved = getattr(model, "class_names", None)
+        return list(saved) if saved and len(saved) == k else [str(i) for i in range(k)]
     names = list(catalog.SPECS[spec].class_names) if spec in catalog.SPECS else [n.strip() for n in spec.split(",")]
     if len(names) != k:
         raise ValueError(f"--classes gives {len(names)} names but the model has {k} outputs")
@@ -44,14 +46,21 @@ def run(args) -> int:
     if args.images.count("-") > 1:
         raise ValueError("standard input (-) can be read once")
     model = load_model(args.model)
-    x = np.stack([images.for_model(src, model.input_shape, args.resize, args.invert) for src in args.images])
+    x = []
+    for src in args.images:
+        notes = []
+        x.append(images.for_model(src, model.input_shape, args.resize, args.invert, notes))
+        images.say_notes(src, notes)
     if model.input_shape[-1] == 1 and not args.invert:
         light = [src for src, xi in zip(args.images, x) if images.light_background(xi)]
         if light:
             print(f"note: {', '.join(light)} look{'s' if len(light) == 1 else ''} like dark strokes on a light "
                   "background; models trained on MNIST expect light on black: try --invert", file=sys.stderr)
-    probs = probabilities(model, x)
-    names = class_names(args.classes, probs.shape[1])
+    if len({xi.shape for xi in x}) == 1:
+        probs = probabilities(model, np.stack(x))
+    else:  # a model for any size, images of several sizes: one at a time
+        probs = np.concatenate([probabilities(model, xi[None]) for xi in x])
+    names = class_names(args.classes, probs.shape[1], model)
     k = max(1, min(args.top, probs.shape[1]))
     results = []
     for src, p in zip(args.images, probs):

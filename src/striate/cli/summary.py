@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from .. import arithmetic
-from .common import add_command, load_model, model_argument, shape
+from .common import add_command, at_fixed_size, load_model, model_argument, shape
 
 EXAMPLE = """striate summary lenet5
 striate summary seed-table --input-shape 32x32x3
@@ -25,7 +25,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    model = load_model(args.model, args.input_shape, args.classes)
+    model, note = at_fixed_size(load_model(args.model, args.input_shape, args.classes))
+    if note and not args.json:
+        print(f"note: {note}")
     if args.json:
         rows = [dataclasses.asdict(r) for r in arithmetic.analyse(model)]
         print(json.dumps({"model": args.model, "input_shape": list(model.input_shape),

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-import time
-from pathlib import Path
+import dataclasses
+import inspect
 
-from .. import datasets, models, optim
-from ..callbacks import Callback
-from ..io import checkpoint, config
+from .. import datasets, models, recipes
+from ..io import config
+from . import preflight, train_run
 from .common import add_command, dims
 
 EXAMPLE = """striate train --dataset mnist --model lenet5 --epochs 3 --out lenet.striate --plots runs/lenet
+striate train --dataset fashion-mnist --model fashion --time-budget 5m --out fashion.striate
 striate train --dataset fashion-mnist --config net.toml --augment --val-split 0.1
 striate train --dataset cifar10 --model seed-table --checkpoint run.ckpt --resume"""
 
@@ -71,61 +71,68 @@ def add_data_arguments(p) -> None:
 
 
 def add_parser(sub) -> None:
-    p = add_command(sub, "train", "train a model and report its test accuracy", EXAMPLE)
+    p = add_command(sub, "train", "train a model and report its test accuracy", EXAMPLE,
+                    description="Train a model and report its test accuracy. A built-in model trains with its "
+                                "recipe (striate.recipes: optimizer, schedule, augmentation, batch size, epochs "
+                                "or a time budget), printed at the start; every option below overrides one part "
+                                "of it.")
     add_data_arguments(p)
     which = p.add_mutually_exclusive_group()
     which.add_argument("--model", choices=list(models.CLASSIFIERS), help="a built-in model (default lenet5)")
     which.add_argument("--config", metavar="FILE.toml", help="a network described layer by layer in TOML")
-    p.add_argument("--epochs", type=positive, default=3)
-    p.add_argument("--batch-size", type=positive, default=64)
-    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"])
-    p.add_argument("--lr", type=float, help="peak learning rate (default: 0.05 for sgd, 0.003 for adam)")
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (Nesterov)")
-    p.add_argument("--schedule", default="cosine", choices=["cosine", "constant"],
+    p.add_argument("--epochs", type=positive, help="passes over the training images (default: the recipe's)")
+    p.add_argument("--time-budget", type=duration, metavar="TIME",
+                   help="fit the number of epochs to a time budget, e.g. 15m, 90s or 1h: a few steps are timed "
+                        "first, then the run is planned (the fashion recipe's default: 15m)")
+    p.add_argument("--batch-size", type=positive, help="images per optimizer step (default: the recipe's)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"])
+    p.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's; 0.05 for sgd, 0.003 for adam)")
+    p.add_argument("--momentum", type=float, help="SGD momentum (Nesterov)")
+    p.add_argument("--weight-decay", type=float, help="SGD's L2 penalty, Adam's decoupled decay")
+    p.add_argument("--schedule", choices=["cosine", "constant"],
                    help="learning rate over the run: cosine decay to 0, or constant")
-    p.add_argument("--augment", action="store_true",
-                   help="new random shifts/rotations/flips of the training images every epoch (the data set's usual)")
+    p.add_argument("--warmup-epochs", type=int, metavar="N", help="cosine: rise linearly to --lr over N epochs")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction,
+                   help="new random shifts/rotations/flips of the training images every epoch (the recipe's, else "
+                        "the data set's usual); --no-augment turns a recipe's off")
     p.add_argument("--val-split", type=fraction, metavar="FRACTION",
                    help="hold out this share of the training images for validation (default: validate on test)")
-    p.add_argument("--out", metavar="FILE.striate", help="save the trained model here")
+    p.add_argument("--out", metavar="FILE.striate", help="save the trained model here (checked before training)")
     p.add_argument("--checkpoint", metavar="FILE", help="write a resumable checkpoint here after every epoch")
     p.add_argument("--checkpoint-every", type=positive, metavar="STEPS", help="also every STEPS optimizer steps")
-    p.add_argument("--resume", action="store_true", help="carry on from --checkpoint if it exists")
+    p.add_argument("--resume", action="store_true",
+                   help="carry on from --checkpoint if it exists; with more --epochs a finished run goes on, its "
+                        "learning-rate schedule re-planned over the new total")
     p.add_argument("--plots", metavar="DIR", help="write the training curves to DIR/curves.png")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.set_defaults(run=run)
 
 
-def make_optimizer(args, total_steps: int):
-    """The training recipe: SGD with Nesterov momentum (or Adam) and a cosine-decayed rate."""
-    lr = args.lr if args.lr is not None else (0.05 if args.optimizer == "sgd" else 0.003)
-    if args.schedule == "cosine":
-        lr = optim.CosineDecay(lr, total_steps)
-    if args.optimizer == "adam":
-        return optim.Adam(lr=lr)
-    return optim.SGD(lr=lr, momentum=args.momentum, nesterov=args.momentum > 0)
+def duration(text: str) -> float:
+    """argparse type of --time-budget: seconds."""
+    try:
+        return recipes.parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
-class BatchRecorder(Callback):
-    """(epoch position, loss, accuracy) of each batch, recovered from fit's running means."""
-
-    def __init__(self, samples: int, batch_size: int, epoch: int = 0):
-        self.samples, self.batch_size, self.epoch = samples, batch_size, epoch
-        self.batches = -(-samples // batch_size)
-        self.points: list[tuple[float, float, float]] = []
-        self._previous = None  # (seen, loss sum, accuracy sum) after the last batch; None after a resume
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch, self._previous = epoch, (0, 0.0, 0.0)
-
-    def on_batch_end(self, batch, logs=None):
-        seen = min((batch + 1) * self.batch_size, self.samples)
-        sums = (seen, logs["loss"] * seen, logs.get("accuracy", 0.0) * seen)
-        if self._previous is not None:
-            n = seen - self._previous[0]
-            self.points.append((self.epoch + (batch + 1) / self.batches,
-                                (sums[1] - self._previous[1]) / n, (sums[2] - self._previous[2]) / n))
-        self._previous = sums
+def recipe_for(args) -> recipes.Recipe:
+    """The model's recipe, with every option given on the command line in place of its setting."""
+    recipe = recipes.get(None if args.config else args.model)
+    if args.epochs and args.time_budget:
+        raise ValueError("--epochs fixes the number of epochs and --time-budget fits it to a budget; give one")
+    changes = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
+               "weight_decay": args.weight_decay, "schedule": args.schedule, "warmup_epochs": args.warmup_epochs,
+               "time_budget": args.time_budget}
+    if args.epochs:
+        changes["time_budget"] = 0.0  # no budget: the epochs given
+    if args.optimizer and args.optimizer != recipe.optimizer:  # another optimizer: its own default rate
+        changes.update(optimizer=args.optimizer, lr=args.lr or (0.05 if args.optimizer == "sgd" else 0.003),
+                       weight_decay=args.weight_decay or 0.0)
+    if args.augment is not None:
+        changes["augment"] = (recipe.augment or "standard") if args.augment else "none"
+    recipe = recipe.replace(**changes)
+    return dataclasses.replace(recipe, augment=None) if recipe.augment == "none" else recipe
 
 
 def load_data(args):
@@ -139,7 +146,11 @@ def load_data(args):
 
 
 def build_model(args, input_shape, classes: int):
+    """The built-in model or the TOML network for these images; a model for any image size stays one."""
     if not args.config:
+        default = inspect.signature(models.MODELS[args.model]).parameters["input_shape"].default
+        if None in default[:2]:  # fcn: saved for any size, so that predict and ONNX take any size too
+            input_shape = (None, None, input_shape[-1])
         return models.get(args.model, input_shape=input_shape, classes=classes, seed=args.seed)
     spec = config.read(args.config)
     if spec.input_shape is not None and tuple(spec.input_shape) != tuple(input_shape):
@@ -152,62 +163,22 @@ def build_model(args, input_shape, classes: int):
     return model
 
 
+def check_outputs(args) -> None:
+    """Every file the run will write can be written: found in the first second, not after training."""
+    if args.out:
+        preflight.writable_file(args.out, "--out")
+    if args.checkpoint:
+        preflight.writable_file(args.checkpoint, "--checkpoint")
+    if args.plots:
+        preflight.matplotlib("--plots")
+        preflight.writable_dir(args.plots, "--plots")
+
+
 def run(args) -> int:
     args.model = args.model or (None if args.config else "lenet5")
     if args.resume and not args.checkpoint:
         raise ValueError("--resume carries on from --checkpoint FILE; give the checkpoint's path")
-    ((x, y), (x_test, y_test)), class_names = load_data(args)
-    val = None
-    if args.val_split:
-        (x, y), val = datasets.validation_split(x, y, args.val_split, seed=args.seed, stratify=True)
-    model = build_model(args, x.shape[1:], len(class_names))
-    name = args.config or args.model
-    total_steps = args.epochs * -(-len(x) // args.batch_size)
-    model.compile(make_optimizer(args, total_steps), "cross_entropy", ["accuracy"])
-    say = (lambda *a: None) if args.json else print  # noqa: E731 - quiet under --json
-    split = f", {len(val[0])} validation" if val else ""
-    say(f"{args.dataset}: {len(x)} training{split} and {len(x_test)} test images; "
-        f"model {name}, {model.count_params():,} parameters")
-    callbacks, x_fit = [], x
-    if args.augment:
-        augment = datasets.EpochAugment(x, datasets.standard(args.dataset).transforms, seed=args.seed)
-        callbacks.append(augment)
-        x_fit = augment.images
-        say(f"augmenting every epoch: {', '.join(map(repr, augment.transforms))}")
-    start_epoch = 0
-    if args.resume and Path(args.checkpoint).exists():
-        pos = checkpoint.read(args.checkpoint).position
-        start_epoch = pos.epoch
-        where = f"in epoch {pos.epoch + 1} after batch {pos.batch}" if pos.batch else f"after epoch {pos.epoch}"
-        say(f"resuming from {args.checkpoint}, {where}")
-    elif args.resume:
-        say(f"no checkpoint at {args.checkpoint} yet: starting from the beginning")
-    recorder = BatchRecorder(len(x), args.batch_size, start_epoch)
-    start = time.perf_counter()
-    history = model.fit(x_fit, y, epochs=args.epochs, batch_size=args.batch_size,
-                        validation_data=val or (x_test, y_test), verbose=0 if args.json else 1,
-                        callbacks=[*callbacks, recorder], checkpoint=args.checkpoint,
-                        checkpoint_every=args.checkpoint_every or "epoch", resume=True if args.resume else None)
-    seconds = time.perf_counter() - start
-    result = model.evaluate(x_test, y_test)
-    written = {}
-    if args.out:
-        model.save(args.out)
-        written["model"] = args.out
-    if args.plots:
-        from .. import viz
-
-        title = f"{name} on {args.dataset}" + (" (validation: held-out training images)" if val
-                                                else " (validation: the test set)")
-        written["curves"] = str(viz.training_curves(history.history, Path(args.plots) / "curves.png", title,
-                                                    recorder.points))
-    if args.json:
-        print(json.dumps({"dataset": args.dataset, "model": name, "epochs": args.epochs,
-                          "seconds": round(seconds, 2), "test_loss": result["loss"],
-                          "test_accuracy": result["accuracy"], "history": history.history, "files": written}))
-    else:
-        print(f"test accuracy: {result['accuracy']:.4f} (loss {result['loss']:.4f}) "
-              f"after {args.epochs} epochs in {seconds:.1f}s")
-        for what, path in written.items():
-            print(f"wrote {what}: {path}")
-    return 0
+    check_outputs(args)
+    recipe = recipe_for(args)
+    ((x, y), test), class_names = load_data(args)
+    return train_run.run(args, recipe, x, y, test, class_names, build_model)

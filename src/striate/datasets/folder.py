@@ -8,7 +8,7 @@ With train/ and test/ sub-folders those are the two splits; otherwise a seeded,
 stratified `test_fraction` of the images becomes the test split. Class names are the
 sorted sub-folder names, label i the i-th of them. PNG, JPEG and BMP files are read;
 hidden files and other files are skipped. Pillow is an optional dependency:
-``pip install striate[images]``.
+``pip install Pillow``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _pillow():
         from PIL import Image
     except ImportError:
         raise ValueError("folder: data sets need Pillow to read images, and it is not installed; "
-                         "install it with: pip install 'striate[images]' (or pip install Pillow)") from None
+                         "install it with: pip install Pillow (in a clone of striate: pip install -e '.[images]')") from None
     return Image
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import catalog, cifar, mnist, sources
+from . import catalog, cifar, identity, mnist, sources
 from .convert import check_dtype, scale_images
 from .folder import load_image_folder
 
@@ -82,6 +82,7 @@ def load(name: str, data_dir=None, dtype="float32", *, download: bool = True, mi
         if name == "cifar10":
             (train, test), classes = cifar.load_cifar10(source)
         else:
+            identity.check(spec, source)  # MNIST and Fashion-MNIST files look alike
             train, test = mnist.load_split(source, "train"), mnist.load_split(source, "test")
             classes = spec.class_names
     (x, y), (xt, yt) = train, test

@@ -64,6 +64,28 @@ def mirror_list(spec: Spec, mirrors=None) -> list[str]:
     return [b if b.endswith("/") else b + "/" for b in bases]
 
 
+def _missing_folders(folder: Path) -> list[Path]:
+    """folder and its parents that do not exist yet, deepest first."""
+    out = []
+    while not folder.exists() and folder != folder.parent:
+        out.append(folder)
+        folder = folder.parent
+    return out
+
+
+def _remove_if_empty(target: Path, created: list[Path]) -> None:
+    """Remove empty .part files in target, then the folders this download created, if empty."""
+    if target.is_dir():
+        for part in target.glob("*.part"):
+            if part.stat().st_size == 0:
+                part.unlink()
+    for folder in created:
+        try:
+            folder.rmdir()  # only when empty: a partial download (resumable) stays
+        except OSError:
+            return
+
+
 def _state(folder: Path, missing: Missing) -> str:
     if not folder.is_dir():
         return "no such folder"
@@ -104,6 +126,7 @@ def locate(spec: Spec, missing: Missing, data_dir=None, download: bool = True, m
     target = download_dir(spec)
     if download:
         bases = mirror_list(spec, mirrors)
+        created = _missing_folders(target)
         try:
             for file in spec.files:
                 if not (target / file.name).is_file():
@@ -116,6 +139,7 @@ def locate(spec: Spec, missing: Missing, data_dir=None, download: bool = True, m
             tried += [f"download {line}" for line in e.attempts]
         except OSError as e:  # the target folder cannot be created or written
             tried.append(f"download into {target}: {e}")
+        _remove_if_empty(target, created)  # a failed download leaves no empty cache folders behind
     else:
         tried.append("download: switched off (download=False)")
 

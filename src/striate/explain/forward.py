@@ -137,8 +137,12 @@ def softmax(logits, label: int | None = 0) -> str:
         if not 0 <= label < z.size:
             raise ValueError(f"explain softmax: --label must lie in 0..{z.size - 1}, got {label}")
         onehot = np.eye(z.size)[label]
-        lines += [f"Cross-entropy with the true class {label}: loss = −ln p[{label}] = −ln {number(p[label])} "
-                  f"= {number(-np.log(p[label]))}",
+        # −ln p[label] from the shifted logits (log-sum-exp): finite even when p[label] rounds to 0
+        loss = float(np.log(e.sum()) - shifted[label])
+        lines += [f"Cross-entropy with the true class {label}: loss = −ln p[{label}] = ln(sum) − (z[{label}] − max) "
+                  f"= {number(np.log(e.sum()))} − ({number(shifted[label])}) = {number(loss)}"
+                  + (f"   (p[{label}] underflows to 0 in floating point; the logits give −ln p exactly)"
+                     if p[label] < 1e-300 else ""),
                   f"Its gradient with respect to the logits is p − onehot({label}):",
                   f"  {vec(p)} − {vec(onehot)} = {vec(p - onehot)}",
                   "The true class's score is pushed up, every other score down in proportion to its probability."]

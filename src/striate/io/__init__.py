@@ -14,7 +14,7 @@ io sits above the model and the model never imports it: what the model needs of 
 """
 
 from ..registry import FILES
-from . import checkpoint, config, document, model_file
+from . import checkpoint, config, document, file_kind, model_file
 from .model_file import save
 
 FILES.update(save=model_file.save, checkpointer=checkpoint.Checkpointer)
@@ -29,6 +29,7 @@ def load(path):
     fixed table, their arguments are JSON values, the weights are raw numbers. Any
     inconsistency raises striate.FormatError naming the file.
     """
+    file_kind.check(path)  # a TOML, ONNX, image ... file: say what it is
     doc, tensors = document.read(path)
     if doc["kind"] == "checkpoint":
         return checkpoint.from_document(doc, tensors, path).model

@@ -28,14 +28,19 @@ import numpy as np
 
 from .. import limits, registry
 from ..errors import FormatError
-from . import document
+from . import class_names, document
 
 if TYPE_CHECKING:  # model.save() imports this module: it never imports the model back
     from ..model import Sequential
 
 DTYPES = registry.DTYPES
 MAX_DIM = 2**31  # an input side larger than this is no image
-describe = registry.describe_model  # the JSON architecture of a built model
+
+
+def describe(model) -> dict:
+    """The JSON architecture of a built model (registry.describe_model) and, when the
+    model has them, its class names."""
+    return {**registry.describe_model(model), **class_names.encode(model)}  # class_names: optional
 
 
 def arrays(layer) -> dict[str, np.ndarray]:
@@ -85,8 +90,8 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
     Consumes nothing but the "layers.*" tensors; the caller checks for others.
     """
     where = f"{path}: model"
-    if not isinstance(arch, dict) or set(arch) != {"input_shape", "dtype", "seed", "layers"}:
-        raise FormatError(f"{where}: expected an object with input_shape, dtype, seed and layers")
+    if not isinstance(arch, dict) or set(arch) - {"class_names"} != {"input_shape", "dtype", "seed", "layers"}:
+        raise FormatError(f"{where}: expected an object with input_shape, dtype, seed and layers (and class_names)")
     shape, dtype, seed, layer_list = arch["input_shape"], arch["dtype"], arch["seed"], arch["layers"]
     if not (isinstance(shape, list) and 1 <= len(shape) <= 3 and all(
             d is None or (type(d) is int and 1 <= d <= MAX_DIM) for d in shape)):
@@ -116,6 +121,7 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
             for key in store:
                 store[key] = _weight(tensors, f"layers.{i}.{key}", store[key], path)
     expect_tensors(tensors, set(tensor_names(model)), path, prefix="layers.")
+    model.class_names = class_names.decode(arch, model, where)
     return model
 
 

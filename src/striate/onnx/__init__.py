@@ -1,4 +1,4 @@
-"""ONNX export and import for striate models (`pip install 'striate[onnx]'`).
+"""ONNX export and import for striate models (needs the onnx package: `pip install -e '.[onnx]'` in a clone).
 
     striate.onnx.export(model, "model.onnx")     # NHWC input, same outputs as striate
     model = striate.onnx.load("model.onnx")      # a striate Sequential, e.g. from PyTorch

@@ -8,5 +8,6 @@ def require_onnx():
     try:
         import onnx
     except ImportError as e:
-        raise ImportError("striate.onnx needs the onnx package: pip install 'striate[onnx]'") from e
+        raise ImportError("striate.onnx needs the onnx package, which is not installed: pip install onnx onnxruntime "
+                          "(in a clone of striate: pip install -e '.[onnx]')") from e
     return onnx

@@ -1,6 +1,6 @@
 """Pictures: learned kernels, feature maps, training curves, confusion matrices, filtered images.
 
-Needs the optional extra `pip install 'striate[viz]'` (matplotlib, Pillow); nothing is
+Needs matplotlib and Pillow (`pip install -e '.[viz]'` in a clone of striate); nothing is
 imported from them until a picture is drawn. Every function writes a PNG and returns its path.
 
 Modules: backend (figures, saving, Pillow), grids (kernels, feature maps, bar charts),

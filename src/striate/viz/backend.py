@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 DPI = 100
-INSTALL = "pip install 'striate[viz]' (matplotlib and Pillow)"
+INSTALL = "pip install matplotlib Pillow (in a clone of striate: pip install -e '.[viz]')"
 
 
 def figure(width: float, height: float):

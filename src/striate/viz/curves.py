@@ -36,8 +36,23 @@ def training_curves(history: dict, path, title: str, batches=None):
         ax.grid(alpha=0.3)
         if len(epochs):
             ax.set_xlim(0, max(epochs[-1], 1) + 0.05)
-        if key == "accuracy":
-            ax.set_ylim(top=1.0)
+        if key == "accuracy" and (limits := accuracy_limits(history)):
+            ax.set_ylim(*limits)  # the per-batch curve's early values fall below; the last percent shows
         ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=12)
     return save(fig, path)
+
+
+def accuracy_limits(history: dict) -> tuple[float, float] | None:
+    """The accuracy axis: around the epoch means and validation values, not 0 to 1.
+
+    On 0–1 the curves that matter (97 %, 98 %, 99 %) would be a flat line at the top;
+    the axis spans the per-epoch values with a margin of a tenth of their range (at least
+    half a percent), below 1.
+    """
+    values = [v for key in ("accuracy", "val_accuracy") for v in history.get(key, []) if np.isfinite(v)]
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    margin = max(0.1 * (high - low), 0.005)
+    return max(0.0, low - margin), min(1.0, high + margin)

@@ -1,0 +1,164 @@
+"""The run of `striate train`: plan it, resume it, fit, report, save.
+
+What a resumed run does (`--checkpoint FILE --resume`):
+- a checkpoint written while training on other images or labels is refused, naming both;
+- the same number of epochs carries on bit-identically from where the checkpoint stopped;
+- more epochs than the checkpoint's run planned extend it: its learning-rate schedule is
+  re-planned over the new total (striate.resuming.RunPlan), and the run says so;
+- with a time budget, the number of epochs planned when the run began is kept.
+Interrupted (Ctrl-C), it says what the checkpoint holds and the command that carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from .. import budget, datasets
+from ..callbacks import Callback
+from ..io import checkpoint
+from ..resuming import RunPlan, TrainingData
+
+
+class BatchRecorder(Callback):
+    """(epoch position, loss, accuracy) of each batch, recovered from fit's running means."""
+
+    def __init__(self, samples: int, batch_size: int, epoch: int = 0):
+        self.samples, self.batch_size, self.epoch = samples, batch_size, epoch
+        self.batches = -(-samples // batch_size)
+        self.points: list[tuple[float, float, float]] = []
+        self._previous = None  # (seen, loss sum, accuracy sum) after the last batch; None after a resume
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self._previous = epoch, (0, 0.0, 0.0)
+
+    def on_batch_end(self, batch, logs=None):
+        seen = min((batch + 1) * self.batch_size, self.samples)
+        sums = (seen, logs["loss"] * seen, logs.get("accuracy", 0.0) * seen)
+        if self._previous is not None:
+            n = seen - self._previous[0]
+            self.points.append((self.epoch + (batch + 1) / self.batches,
+                                (sums[1] - self._previous[1]) / n, (sums[2] - self._previous[2]) / n))
+        self._previous = sums
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def where(pos) -> str:
+    return f"in epoch {pos.epoch + 1} after batch {pos.batch}" if pos.batch else f"after epoch {pos.epoch}"
+
+
+def saved_run(args, data: TrainingData):
+    """The checkpoint to resume (None: a fresh run), after checking that it trained on this data."""
+    if not (args.resume and Path(args.checkpoint).exists()):
+        return None
+    ckpt = checkpoint.read(args.checkpoint)
+    states = dict(ckpt.callbacks)
+    if "TrainingData" in states and (why := data.mismatch(states["TrainingData"])):
+        raise ValueError(f"{args.checkpoint}: cannot resume: {why}")
+    return ckpt
+
+
+def epochs_for(args, recipe, model, x, y, x_val, ckpt, say) -> int:
+    """The recipe's epochs, or as many as fit its time budget (kept from the checkpoint on resume)."""
+    if not recipe.time_budget:
+        return recipe.epochs
+    planned = dict(ckpt.callbacks).get("RunPlan") if ckpt else None
+    if planned:
+        say(f"time budget: keeping the {plural(planned['epochs'], 'epoch')} planned when the run began")
+        return planned["epochs"]
+    steps = -(-len(x) // recipe.batch_size)
+    plan = budget.plan_epochs(model, recipe.optimizer_for(steps, 1), recipe.loss, x, y, recipe.batch_size,
+                              recipe.time_budget, recipe.max_epochs, x_val, recipe.transforms(args.dataset))
+    say(f"time budget {args.time_budget or recipe.time_budget:g}s: {plan}")
+    return plan.epochs
+
+
+def interrupted(args) -> int:
+    """What Ctrl-C leaves behind, and the command that carries on."""
+    if args.checkpoint and Path(args.checkpoint).exists():
+        pos = checkpoint.read(args.checkpoint).position
+        again = "run the same command again" if args.resume else "run the same command with --resume"
+        print(f"striate train: interrupted; {args.checkpoint} keeps the run as it was {where(pos)}: {again} to "
+              "carry on from there", file=sys.stderr)
+    else:
+        print("striate train: interrupted; nothing was saved (with --checkpoint FILE a run can be resumed)",
+              file=sys.stderr)
+    return 130
+
+
+def run(args, recipe, x, y, test, class_names, build_model) -> int:
+    x_test, y_test = test
+    say = (lambda *a: None) if args.json else print  # noqa: E731 - quiet under --json
+    val = None
+    if args.val_split:
+        (x, y), val = datasets.validation_split(x, y, args.val_split, seed=args.seed, stratify=True)
+    model = build_model(args, x.shape[1:], len(class_names))
+    model.class_names = [str(n) for n in class_names]  # saved with the model: predict names its classes
+    name = args.config or args.model
+    data = TrainingData(x, y, args.dataset)
+    ckpt = saved_run(args, data)
+    epochs = epochs_for(args, recipe, model, x, y, (val or test)[0], ckpt, say)
+    steps = -(-len(x) // recipe.batch_size)
+    model.compile(recipe.optimizer_for(steps, epochs), recipe.loss, ["accuracy"])
+    split = f", {len(val[0])} validation" if val else ""
+    say(f"{args.dataset}: {len(x)} training{split} and {len(x_test)} test images; "
+        f"model {name}, {model.count_params():,} parameters")
+    say(f"recipe{'' if args.config else f' {args.model}'}: {recipe.describe()} (options override it)")
+    callbacks, x_fit = [], x
+    if transforms := recipe.transforms(args.dataset):
+        augment = datasets.EpochAugment(x, transforms, seed=args.seed)
+        callbacks.append(augment)
+        x_fit = augment.images
+        say(f"augmenting every epoch: {', '.join(map(repr, augment.transforms))}")
+    plan = RunPlan(epochs, epochs * steps)
+    callbacks += [data, plan]
+    start_epoch = 0
+    if ckpt is not None:
+        start_epoch = ckpt.position.epoch
+        say(f"resuming from {args.checkpoint}, {where(ckpt.position)}")
+        before = dict(ckpt.callbacks).get("RunPlan", {"epochs": epochs})["epochs"]
+        if epochs > before:
+            say(f"extending the run from {before} to {plural(epochs, 'epoch')}: its learning-rate schedule is "
+                f"re-planned over all {epochs} and goes on from step {ckpt.optimizer.iterations} of {epochs * steps}")
+        elif start_epoch >= epochs:
+            say(f"the run has done its {plural(epochs, 'epoch')} already; give more --epochs to train it further")
+    elif args.resume:
+        say(f"no checkpoint at {args.checkpoint} yet: starting from the beginning")
+    recorder = BatchRecorder(len(x), recipe.batch_size, start_epoch)
+    start = time.perf_counter()
+    try:
+        history = model.fit(x_fit, y, epochs=epochs, batch_size=recipe.batch_size,
+                            validation_data=val or (x_test, y_test), verbose=0 if args.json else 1,
+                            callbacks=[*callbacks, recorder], checkpoint=args.checkpoint,
+                            checkpoint_every=args.checkpoint_every or "epoch", resume=True if args.resume else None)
+    except KeyboardInterrupt:
+        return interrupted(args)
+    seconds = time.perf_counter() - start
+    result = model.evaluate(x_test, y_test)
+    written = {}
+    if args.out:
+        model.save(args.out)
+        written["model"] = args.out
+    if args.plots:
+        from .. import viz
+
+        title = f"{name} on {args.dataset}" + (" (validation: held-out training images)" if val
+                                                else " (validation: the test set)")
+        written["curves"] = str(viz.training_curves(history.history, Path(args.plots) / "curves.png", title,
+                                                    recorder.points))
+    if args.json:
+        print(json.dumps({"dataset": args.dataset, "model": name, "epochs": epochs, "recipe": recipe.describe(),
+                          "seconds": round(seconds, 2), "test_loss": result["loss"],
+                          "test_accuracy": result["accuracy"], "history": history.history, "files": written}))
+    else:
+        print(f"test accuracy: {result['accuracy']:.4f} (loss {result['loss']:.4f}) "
+              f"after {plural(epochs, 'epoch')} in {seconds:.1f}s")
+        for what, path in written.items():
+            print(f"wrote {what}: {path}")
+    return 0
+

@@ -1,0 +1,63 @@
+"""How an image file becomes a model's input: 16-bit scaled, transparency shown, photos cropped, notes said."""
+
+import numpy as np
+import pytest
+
+from striate.cli import images
+from striate.cli.main import main
+
+Image = pytest.importorskip("PIL.Image")
+
+
+def test_a_16_bit_png_is_scaled_not_clipped(tmp_path):
+    a = np.zeros((28, 28), np.uint16)
+    a[:, 14:] = 32768  # half brightness in 16 bits: clipped at 255 it would read as white
+    path = tmp_path / "deep.png"
+    Image.fromarray(a).save(path)
+    notes = []
+    x = images.for_model(str(path), (28, 28, 1), notes=notes)
+    assert x[0, 20, 0] == pytest.approx(0.5, abs=0.01) and x[0, 0, 0] == 0
+    assert notes == ["16-bit image scaled from 0–65535"]
+
+
+def test_black_ink_on_a_transparent_png_keeps_its_drawing(tmp_path):
+    rgba = np.zeros((28, 28, 4), np.uint8)  # transparent black everywhere
+    rgba[4:24, 12:16] = (0, 0, 0, 255)  # an opaque black stroke
+    path = tmp_path / "ink.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    notes = []
+    x = images.for_model(str(path), (28, 28, 1), notes=notes)
+    assert x[10, 13, 0] == 0 and x[0, 0, 0] == 1  # black stroke on white, not all black
+    assert notes == ["transparent background shown as white (dark drawing)"]
+    inverted = images.for_model(str(path), (28, 28, 1), invert=True)
+    assert inverted[10, 13, 0] == 1 and inverted[0, 0, 0] == 0  # --invert: the MNIST look
+
+
+def test_light_ink_on_a_transparent_png_goes_on_black(tmp_path):
+    rgba = np.zeros((28, 28, 4), np.uint8)
+    rgba[4:24, 12:16] = (255, 255, 255, 255)
+    path = tmp_path / "chalk.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    x = images.for_model(str(path), (28, 28, 1))
+    assert x[10, 13, 0] == 1 and x[0, 0, 0] == 0
+
+
+def test_a_photo_is_cropped_to_the_model_shape_and_the_note_says_so(tmp_path, model_file, capsys):
+    photo = np.zeros((480, 640, 3), np.uint8)
+    photo[:, 80:560] = (200, 30, 30)  # the central 480×480 is red; the sides black
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(photo).save(path)
+    notes = []
+    x = images.for_model(str(path), (28, 28, 1), notes=notes)
+    assert x.shape == (28, 28, 1) and x[:, 0].min() > 0.2  # the black sides were cropped away, not squashed in
+    assert notes == ["colour converted to grey", "cropped to its central 480×480", "resized from 640×480 to 28×28"]
+    assert main(["predict", str(model_file), str(path)]) == 0
+    err = capsys.readouterr().err
+    assert (f"note: {path}: colour converted to grey; cropped to its central 480×480; resized from 640×480 to 28×28"
+            in err)
+
+
+def test_an_image_of_the_right_size_goes_in_without_a_note(digit_png):
+    notes = []
+    images.for_model(str(digit_png), (28, 28, 1), notes=notes)
+    assert notes == []
