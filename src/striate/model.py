@@ -22,7 +22,6 @@ from .progress import ProgressBar
 
 
 
-@registry.register_model  # model files rebuild Sequentials through the registry
 class Sequential:
     """A network that applies its layers one after another.
 
@@ -252,49 +251,51 @@ class Sequential:
                                  {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})
             pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
         guard = inputs.DivergenceGuard(self, saver)
-        last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped
-        for epoch in range(pos.epoch, last):
-            if pos.batch == 0:  # (a run resumed mid-epoch has begun this epoch already)
-                pos.start(epoch, self.rng, ["loss", *(name for name, _ in self.metrics)])
-                for cb in cbs:
-                    cb.on_epoch_begin(epoch)
-            order = self.rng.permutation(n) if shuffle else np.arange(n)
-            bar = ProgressBar(n, f"Epoch {epoch + 1}/{epochs} ") if verbose == 1 else None
-            sums = pos.sums
-            for b in range(pos.batch, -(-n // batch_size)):
-                idx = order[b * batch_size : (b + 1) * batch_size]
-                xb, yb = x[idx], y[idx]
-                loss, out = self.train_step(xb, yb)
-                guard.check(loss, epoch, b)  # NaN or exploding: stop before the checkpoint
-                sums["loss"] += loss * len(idx)
-                for name, fn in self.metrics:
-                    sums[name] += float(fn(out, yb)) * len(idx)
-                pos.batch, pos.seen = b + 1, pos.seen + len(idx)
+        try:
+            last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped
+            for epoch in range(pos.epoch, last):
+                if pos.batch == 0:  # (a run resumed mid-epoch has begun this epoch already)
+                    pos.start(epoch, self.rng, ["loss", *(name for name, _ in self.metrics)])
+                    for cb in cbs:
+                        cb.on_epoch_begin(epoch)
+                order = self.rng.permutation(n) if shuffle else np.arange(n)
+                bar = ProgressBar(n, f"Epoch {epoch + 1}/{epochs} ") if verbose == 1 else None
+                sums = pos.sums
+                for b in range(pos.batch, -(-n // batch_size)):
+                    idx = order[b * batch_size : (b + 1) * batch_size]
+                    xb, yb = x[idx], y[idx]
+                    loss, out = self.train_step(xb, yb)
+                    guard.check(loss, epoch, b)  # NaN or exploding: stop before the checkpoint
+                    sums["loss"] += loss * len(idx)
+                    for name, fn in self.metrics:
+                        sums[name] += float(fn(out, yb)) * len(idx)
+                    pos.batch, pos.seen = b + 1, pos.seen + len(idx)
+                    logs = {k: v / pos.seen for k, v in sums.items()}
+                    for cb in cbs:
+                        cb.on_batch_end(b, logs)
+                    if bar:
+                        bar.update(pos.seen, logs)
+                    if saver:
+                        saver.after_batch(pos)
                 logs = {k: v / pos.seen for k, v in sums.items()}
-                for cb in cbs:
-                    cb.on_batch_end(b, logs)
+                if validation_data is not None:
+                    val = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                summary = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
                 if bar:
-                    bar.update(pos.seen, logs)
+                    bar.finish(summary)
+                elif verbose == 2:
+                    print(f"Epoch {epoch + 1}/{epochs} - {summary}", flush=True)
+                for cb in cbs:
+                    cb.on_epoch_end(epoch, logs)
+                pos.finish(epoch, self.rng, self.stop_training)
                 if saver:
-                    saver.after_batch(pos)
-            logs = {k: v / pos.seen for k, v in sums.items()}
-            if validation_data is not None:
-                val = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
-                logs.update({f"val_{k}": v for k, v in val.items()})
-            summary = " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
-            if bar:
-                bar.finish(summary)
-            elif verbose == 2:
-                print(f"Epoch {epoch + 1}/{epochs} - {summary}", flush=True)
-            for cb in cbs:
-                cb.on_epoch_end(epoch, logs)
-            pos.finish(epoch, self.rng, self.stop_training)
+                    saver.after_epoch(pos)
+                if self.stop_training:
+                    break
+        finally:
             if saver:
-                saver.after_epoch(pos)
-            if self.stop_training:
-                break
-        if saver:
-            saver.close()  # the checkpoint's lock
+                saver.close()  # the checkpoint's lock, however fit ends
         for cb in cbs:
             cb.on_train_end()
         return history

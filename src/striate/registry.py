@@ -8,10 +8,9 @@ arguments that are plain JSON values checked by their constructors.
 The same descriptions cross to a worker process (striate.engine.workers): a model's
 architecture (describe_model) and its loss travel as JSON, and the worker builds its
 layers from these tables. That is why this module sits low, under the engine and the
-model: it imports layers, losses, optimizers and schedules, nothing above them. The
-model class itself registers here (register_model) for io to rebuild models with, and io
-puts here what the model needs of it (FILES: saving, checkpoints), so that neither
-package imports the other both ways.
+model: it imports layers, losses, optimizers and schedules, nothing above them. io, which
+sits above the model, puts here what the model needs of it (FILES: saving, checkpoints),
+so that the model never imports io.
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ LAYERS = _table(cls for cls in map(layers_mod.__dict__.get, layers_mod.__all__)
 OPTIMIZERS = _table([optim.SGD, optim.Adam])
 SCHEDULES = _table([schedules.StepDecay, schedules.CosineDecay, schedules.OneCycle])
 LOSSES = _table([losses.CrossEntropy, losses.MSE])
-MODELS: dict[str, type] = {}  # {"Sequential": striate.model.Sequential}, filled by register_model
 DTYPES = {"float32": np.float32, "float64": np.float64}  # the dtypes a model may be saved in
 
 
@@ -48,13 +46,6 @@ def file_support(name: str):
     if name not in FILES:
         raise RuntimeError(f"striate.io is not loaded: import striate (or striate.io) before using {name}")
     return FILES[name]
-
-
-def register_model(cls: type) -> type:
-    """Class decorator: files may rebuild models of this class (striate.model registers
-    Sequential; the registry sits below the model and cannot import it)."""
-    MODELS[cls.__name__] = cls
-    return cls
 
 
 def describe_model(model) -> dict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import striate
 from striate.io import atomic, lock
 
 from . import training_run as run
@@ -89,13 +90,41 @@ def test_a_second_run_on_the_same_checkpoint_fails_at_once(tmp_path):
     assert len(history.epoch) == run.EPOCHS
 
 
-def test_fit_lets_the_lock_go_and_a_crashed_fit_in_the_same_process_is_taken_over(tmp_path):
+def holder_takes(path) -> bool:
+    """Whether another process can take the lock of checkpoint `path` now."""
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    try:
+        return child.stdout.readline() == "locked\n"
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashAtEpochEnd(striate.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise Crash
+
+
+def test_fit_lets_the_lock_go_when_it_returns_and_when_it_raises(tmp_path):
     path = tmp_path / "run.ckpt"
     run.fit(run.model(), checkpoint=path)
-    assert not lock._HELD
-    first = lock.CheckpointLock(path)  # as left by a fit that raised: never released
+    assert holder_takes(path)
+    with pytest.raises(Crash):
+        run.model().fit(*run.data(), epochs=2, checkpoint=tmp_path / "other.ckpt", callbacks=[CrashAtEpochEnd()],
+                        verbose=0)
+    assert holder_takes(tmp_path / "other.ckpt")
+
+
+def test_a_lock_left_by_an_earlier_fit_in_this_process_is_taken_over(tmp_path):
+    path = tmp_path / "run.ckpt"
+    first = lock.CheckpointLock(path)  # as left by code that never released it
     second = lock.CheckpointLock(path)
-    assert first.fd is None and lock._HELD[second.key] is second
+    assert first.fd is None and second.fd is not None
     del first
     second.release()
-    assert not lock._HELD
+    assert holder_takes(path)

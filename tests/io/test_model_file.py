@@ -87,7 +87,7 @@ def test_round_trip_gives_identical_predictions(name, tmp_path, rng):
 
 def test_every_layer_type_is_covered_by_the_round_trips():
     used = {type(l).__name__ for make in MODELS.values() for l in make().layers}
-    assert used == set(striate.io.registry.LAYERS)
+    assert used == set(striate.registry.LAYERS)
 
 
 def test_a_loaded_model_trains_and_rebuilds_with_its_own_initialisers(tmp_path, rng):

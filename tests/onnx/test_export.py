@@ -38,7 +38,7 @@ def test_onnxruntime_gives_striates_outputs(name, tmp_path, rng):
 
 def test_every_layer_type_is_exported():
     used = {type(l).__name__ for make in ONNX_MODELS.values() for l in make().layers}
-    assert used == set(striate.io.registry.LAYERS)
+    assert used == set(striate.registry.LAYERS)
 
 
 def test_lenet_graph_has_one_transpose_in_front_and_one_before_flatten(tmp_path):

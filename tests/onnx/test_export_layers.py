@@ -135,4 +135,4 @@ def test_an_adaptive_pool_of_open_size_is_refused_clearly():
 def test_every_layer_type_is_exported_on_its_own():
     """All but the first layers striate had, which test_export.py's models cover."""
     used = {type(l).__name__ for layers, _ in CASES.values() for l in layers}
-    assert set(striate.io.registry.LAYERS) - used == {"MaxPool2D", "AvgPool2D", "Flatten", "Sigmoid", "Tanh"}
+    assert set(striate.registry.LAYERS) - used == {"MaxPool2D", "AvgPool2D", "Flatten", "Sigmoid", "Tanh"}

@@ -3,11 +3,11 @@
     model.save("lenet.striate");  model = striate.load("lenet.striate")
     model.fit(x, y, checkpoint="run.ckpt", checkpoint_every=100, resume=True)
 
-Modules: safefile (the safetensors format, checked), atomic (crash-safe writes),
-document (a JSON document + checksum in the metadata), registry (striate.registry's
-tables of type names → classes, re-exported), model_file (save / load), state and
-checkpoint (training state, fit's checkpoints), config (a network described layer by
-layer in TOML).
+Modules: safefile (the safetensors format, checked), atomic (crash-safe writes), lock
+(one run per checkpoint), document (a JSON document + checksum in the metadata),
+model_file (save / load), class_names, file_kind (what a file that is no model is),
+state and checkpoint (training state, fit's checkpoints), config (a network described
+layer by layer in TOML). Type names become classes only through striate.registry.
 
 io sits above the model and the model never imports it: what the model needs of io
 (model.save, fit's checkpoints) is put in striate.registry.FILES here, on import.

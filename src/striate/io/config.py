@@ -14,7 +14,7 @@
     ...
 
 Each [[layers]] table names a layer type and its constructor arguments. The type is
-looked up in striate's fixed table of layers (io/registry.py) — nothing in the file is
+looked up in striate's fixed table of layers (striate/registry.py) — nothing in the file is
 imported or evaluated — and the arguments go to the constructor, which checks them.
 TOML arrays become tuples: padding = [[1, 1], [2, 2]] is ((1, 1), (2, 2)).
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from .. import limits
 from ..model import Sequential
-from .registry import LAYERS, from_json
+from ..registry import LAYERS, from_json
 
 KEYS = {"name", "description", "input_shape", "layers"}
 

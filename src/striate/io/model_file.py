@@ -22,16 +22,12 @@ and refusing it at save time means no file is ever written that load would then 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .. import limits, registry
 from ..errors import FormatError
+from ..model import Sequential
 from . import class_names, document
-
-if TYPE_CHECKING:  # model.save() imports this module: it never imports the model back
-    from ..model import Sequential
 
 DTYPES = registry.DTYPES
 MAX_DIM = 2**31  # an input side larger than this is no image
@@ -106,8 +102,7 @@ def rebuild(arch, tensors: dict[str, np.ndarray], path) -> Sequential:
               for i, entry in enumerate(layer_list)]
     with _InitialisersFromFile(layers, tensors, path):
         try:
-            # registry.MODELS["Sequential"] is striate.model.Sequential, which this module cannot import
-            model = registry.MODELS["Sequential"](layers, input_shape=tuple(shape), seed=seed, dtype=DTYPES[dtype])
+            model = Sequential(layers, input_shape=tuple(shape), seed=seed, dtype=DTYPES[dtype])
         except FormatError:  # from _InitialisersFromFile: a missing or misshapen tensor
             raise
         except Exception as e:  # sizes and settings come from the file: a failure to build is its fault

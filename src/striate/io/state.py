@@ -11,11 +11,10 @@ import math
 
 import numpy as np
 
-from .. import schedules
+from .. import registry, schedules
 from ..callbacks import Callback
 from ..errors import FormatError
 from ..position import Position
-from . import registry
 
 REF = "__tensor__"
 MAX_COUNT = 2**53  # steps, epochs, samples: past it a count no longer converts to a float exactly
