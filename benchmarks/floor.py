@@ -27,7 +27,7 @@ import json
 import numpy as np
 
 from striate import layers as L
-from striate.engine import threads as parallel
+from striate.engine import threads as engine_threads
 from striate.functional.fast import algorithms as A
 
 from .__main__ import make_jobs, set_threads, time_row
@@ -102,7 +102,7 @@ def floor_job(model, batch: int, n: int, training: bool, threads: int, sharded: 
         return lambda: [run_products(ops) for _ in range(n // batch)]
     bounds = np.linspace(0, batch, threads + 1).round().astype(int)
     per_shard = [operands(products(model, int(e - s), training), rng) for s, e in zip(bounds[:-1], bounds[1:])]
-    return lambda: [parallel.run(lambda i: run_products(per_shard[i]), threads) for _ in range(n // batch)]
+    return lambda: [engine_threads.run(lambda i: run_products(per_shard[i]), threads) for _ in range(n // batch)]
 
 
 def main(argv=None):
@@ -112,7 +112,7 @@ def main(argv=None):
     p.add_argument("--json", help="write the table as JSON to this file")
     a = p.parse_args(argv)
     torch = set_threads(a.threads)
-    parallel.set_threads(a.threads)
+    engine_threads.set_threads(a.threads)
     rng = np.random.default_rng(0)
     header = (f"{'workload':<28}{'products':>10}{'sharded':>9}{'whole':>9}{'PyTorch':>9}"
               f"{'ceiling':>9}{'target':>8}")

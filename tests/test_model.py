@@ -106,7 +106,7 @@ def to_striate_layout(ours, theirs_grad):
     return g.T
 
 
-@pytest.mark.parametrize("batch", [8, 48])  # 48: split across threads (striate.parallel)
+@pytest.mark.parametrize("batch", [8, 48])  # 48: split across threads (striate.engine.threads)
 def test_whole_lenet5_matches_pytorch_forward_gradients_and_sgd_steps(batch, rng):
     from .oracle import torch
 

@@ -21,7 +21,6 @@ from .position import Position
 from .progress import ProgressBar
 
 
-
 class Sequential:
     """A network that applies its layers one after another.
 

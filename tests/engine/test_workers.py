@@ -11,20 +11,19 @@ import striate
 from striate import layers as L
 from striate import optim
 from striate.engine import arena
-from striate.engine import threads as parallel
-from striate.engine import workers as processes
+from striate.engine import threads, workers
 
 
 @pytest.fixture
 def two_cores():
-    if not parallel.blas_available():
+    if not threads.blas_available():
         pytest.skip("threadpoolctl found no BLAS library to keep single-threaded: batches run whole")
-    saved = parallel.get_threads(), processes.enabled()
-    parallel.set_threads(2)
-    processes.set_enabled(True)
+    saved = threads.get_threads(), workers.enabled()
+    threads.set_threads(2)
+    workers.set_enabled(True)
     yield
-    parallel.set_threads(saved[0])
-    processes.set_enabled(saved[1])
+    threads.set_threads(saved[0])
+    workers.set_enabled(saved[1])
 
 
 def net(seed=0, extra=()):
@@ -40,10 +39,10 @@ def steps(model, x, y, n=3):
 def test_the_second_shard_runs_in_a_worker_and_trains_as_the_whole_batch(two_cores, rng):
     x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
     sharded = steps(net(), x, y)
-    workers = processes.workers(1)
-    assert workers and workers[0].proc.poll() is None and workers[0].proc.pid != os.getpid()
-    assert workers[0].key is not None  # it holds the model: the shard was computed there
-    parallel.set_threads(1)
+    running = workers.workers(1)
+    assert running and running[0].proc.poll() is None and running[0].proc.pid != os.getpid()
+    assert running[0].key is not None  # it holds the model: the shard was computed there
+    threads.set_threads(1)
     whole = steps(net(), x, y)
     np.testing.assert_allclose(sharded[0], whole[0], rtol=1e-12)
     for a, b in zip(sharded[1], whole[1]):
@@ -55,12 +54,12 @@ def test_a_layer_the_registry_cannot_describe_uses_threads(two_cores, rng):
         pass
 
     model = net(extra=[Mine()])
-    assert not processes.describable(model, processes.model_key(model))
+    assert not workers.describable(model, workers.model_key(model))
     x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sharded = steps(model, x, y)
-    parallel.set_threads(1)
+    threads.set_threads(1)
     whole = steps(net(extra=[Mine()]), x, y)
     np.testing.assert_allclose(sharded[0], whole[0], rtol=1e-12)
 
@@ -69,22 +68,22 @@ def test_a_worker_that_dies_costs_a_warning_not_the_step(two_cores, rng):
     x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
     model = net()
     model.train_step(x, y)
-    worker = processes.workers(1)[0]
+    worker = workers.workers(1)[0]
     worker.proc.kill()
     worker.proc.wait()
     with pytest.warns(RuntimeWarning, match="gone|exited"):
         loss, _ = model.train_step(x, y)
-    assert not processes.enabled() and processes.running() == []
+    assert not workers.enabled() and workers.running() == []
     reference = net()
-    parallel.set_threads(1)
+    threads.set_threads(1)
     reference.train_step(x, y)
     expected, _ = reference.train_step(x, y)
     assert loss == pytest.approx(expected, rel=1e-12)
 
 
 def test_worker_errors_are_reported_with_their_message(two_cores):
-    worker = processes.workers(1)[0]
-    with pytest.raises(processes.WorkerError, match="unknown op|before a model"):
+    worker = workers.workers(1)[0]
+    with pytest.raises(workers.WorkerError, match="unknown op|before a model"):
         worker.ask({"op": "nonsense", "x": [0, [1], "<f8"], "out": 0})
 
 
@@ -117,7 +116,7 @@ def test_an_error_mid_step_leaves_no_answer_behind(two_cores, rng):
         model.train_step(x, bad)
     after = steps(model, x, y, n=2)
     reference = net()
-    parallel.set_threads(1)
+    threads.set_threads(1)
     reference.train_step(x, y)
     expected = steps(reference, x, y, n=2)
     np.testing.assert_allclose(after[0], expected[0], rtol=1e-12)
@@ -138,12 +137,12 @@ def test_bad_data_in_the_workers_shard_raises_as_usual_and_keeps_workers_on(two_
     reference = net()
     reference.train_step(x, y)
     with pytest.raises(type(raised.value)):  # the same error the threads (or one batch) give
-        parallel.set_threads(1)
+        threads.set_threads(1)
         reference.train_step(x, bad)
-    parallel.set_threads(2)
-    assert processes.enabled()
+    threads.set_threads(2)
+    assert workers.enabled()
     model.train_step(x, y)
-    assert processes.running() and processes.running()[0].key is not None
+    assert workers.running() and workers.running()[0].key is not None
 
 
 def test_a_model_built_on_its_first_batch_trains_sharded(two_cores, rng):
@@ -171,7 +170,7 @@ def test_a_forked_child_uses_its_own_workers(two_cores, rng):
 
 
 def test_no_room_for_shared_memory_falls_back_to_threads(two_cores, rng, monkeypatch):
-    processes.shutdown()  # new workers, whose arenas are made below
+    workers.shutdown()  # new workers, whose arenas are made below
 
     def full(fd, offset, size):
         raise OSError(28, "No space left on device")
@@ -181,7 +180,7 @@ def test_no_room_for_shared_memory_falls_back_to_threads(two_cores, rng, monkeyp
     x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
     with pytest.warns(RuntimeWarning, match="shared memory"):
         loss = steps(net(), x, y)
-    parallel.set_threads(1)
+    threads.set_threads(1)
     np.testing.assert_allclose(loss[0], steps(net(), x, y)[0], rtol=1e-12)
 
 
@@ -191,19 +190,19 @@ def test_the_reference_switch_reaches_the_workers(two_cores, rng):
     x, y = rng.standard_normal((64, 8, 8, 1)), rng.integers(0, 5, 64)
     model = net()
     model.train_step(x, y)
-    worker = processes.running()[0]
+    worker = workers.running()[0]
     assert worker.ask({"op": "status"}) == {"reference": striate.reference_path()}
     with striate.reference():
         sharded = steps(model, x, y, n=1)
         assert worker.ask({"op": "status"}) == {"reference": True}
-        parallel.set_threads(1)
+        threads.set_threads(1)
         reference = net()
         reference.train_step(x, y)
         whole = steps(reference, x, y, n=1)
     np.testing.assert_allclose(sharded[0], whole[0], rtol=1e-12)
     for a, b in zip(sharded[1], whole[1]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
-    parallel.set_threads(2)
+    threads.set_threads(2)
     with striate.reference(False):
         model.predict(rng.standard_normal((64, 8, 8, 1)), batch_size=64)
         assert worker.ask({"op": "status"}) == {"reference": False}

@@ -17,7 +17,8 @@ def test_reference_backward_matches_finite_differences(rng):
 
 
 def test_fast_equals_the_reference(rng):
-    for n, i, o in [(1, 1, 1), (7, 13, 5), (64, 400, 120)]:
+    shapes = [(1, 1, 1), (64, 400, 120)] + [tuple(int(v) for v in rng.integers(1, 40, 3)) for _ in range(20)]
+    for n, i, o in shapes:
         x, kernel, bias = rng.standard_normal((n, i)), rng.standard_normal((i, o)), rng.standard_normal(o)
         y_ref, cache_ref = reference.dense(x, kernel, bias)
         y, cache = fast.dense(x, kernel, bias)

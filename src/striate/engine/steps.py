@@ -53,16 +53,11 @@ def _relu_backward(dy, y, relu):
 
 
 class LayerStep:
-    """One layer, run as it is."""
+    """One layer, run as it is: its step's forward and backward are the layer's own."""
 
     def __init__(self, layer):
         self.layer = layer
-
-    def forward(self, x, training):
-        return self.layer.forward(x, training=training)
-
-    def backward(self, dy, input_grad=True):
-        return self.layer.backward(dy, input_grad=input_grad)
+        self.forward, self.backward = layer.forward, layer.backward  # no call in between
 
 
 class InPlaceReLU:

@@ -24,9 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .im2col import col2im, im2col, output_hw, pad_nhwc
-from .shapes import Padding, Pair
-
-NO_PADDING = ((0, 0), (0, 0))
+from .shapes import NO_PADDING, Padding, Pair
 
 
 def grouped_kernel(kernel: np.ndarray, groups: int) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from . import conv as C
 from .im2col import im2col, pad_nhwc
-from .shapes import Pair, Padding
+from .shapes import NO_PADDING, Pair, Padding
 
 
 def conv_transpose2d_output_hw(in_hw, kernel: Pair, stride: Pair, padding: Padding, output_padding: Pair,
@@ -32,7 +32,7 @@ def conv_transpose2d_output_hw(in_hw, kernel: Pair, stride: Pair, padding: Paddi
     return tuple(out)
 
 
-def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
+def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = NO_PADDING,
                      output_padding: Pair = (0, 0), dilation: Pair = (1, 1), groups: int = 1):
     """x (N, H, W, Cin), kernel (kh, kw, F/groups, Cin), bias (F,) → (y (N, Ho, Wo, F), cache).
 
@@ -48,7 +48,7 @@ def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Paddi
     return y, x
 
 
-def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
+def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Padding = NO_PADDING,
                               dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True):
     """dy (N, Ho, Wo, F) and the cache x → (dx (N, H, W, Cin) or None, dkernel, dbias).
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 
 
-
 def channel_sum(a2d):
     """Σ over the rows of a2d (m, C) → (C,), as a product with a vector of ones: one BLAS
     call, several times faster than a sum down the strided columns."""

@@ -10,7 +10,10 @@ PyTorch picks); backward sends each output's gradient to that one pixel::
 
 Average pooling divides each window's sum by kh·kw (padded zeros count, as PyTorch's
 count_include_pad), and backward spreads dy / (kh·kw) over the window. Where windows
-overlap, the pixels they share add up the gradients they receive.
+overlap, the pixels they share add up the gradients they receive. (Padding is −∞ and is
+part of the window: in the odd window whose pixels are all −∞, a padded position that
+comes first is the switch, and the gradient goes nowhere, where PyTorch gives it to the
+first real pixel.)
 The fast kernels (striate.functional.fast.pool) must equal these.
 """
 
@@ -19,9 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .im2col import output_hw, pad_nhwc, tap, windows
-from .shapes import Pair, Padding
-
-NO_PADDING = ((0, 0), (0, 0))
+from .shapes import NO_PADDING, Pair, Padding
 
 
 def pool_output_hw(x_shape, kernel: Pair, stride: Pair, padding: Padding) -> Pair:

@@ -14,9 +14,8 @@ import numpy as np
 
 from .im2col import pad_nhwc
 from .pool import avg_pool2d, avg_pool2d_backward, pool_output_hw
-from .shapes import Pair, Padding
+from .shapes import NO_PADDING, Pair, Padding
 
-NO_PAD = ((0, 0), (0, 0))
 
 
 def offsets(kernel: Pair, stride: Pair, out_hw: Pair):
@@ -28,18 +27,18 @@ def offsets(kernel: Pair, stride: Pair, out_hw: Pair):
 
 
 # ---- sum --------------------------------------------------------------------------
-def sum_pool2d(x, kernel: Pair, stride: Pair, padding: Padding = NO_PAD):
+def sum_pool2d(x, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
     """Σ over each kh×kw window: the average pool times kh·kw. x (N, H, W, C) → (N, Ho, Wo, C)."""
     return avg_pool2d(x, kernel, stride, padding) * (kernel[0] * kernel[1])
 
 
-def sum_pool2d_backward(dy, x_shape, kernel: Pair, stride: Pair, padding: Padding = NO_PAD):
+def sum_pool2d_backward(dy, x_shape, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
     """Every pixel of a window receives the window's dy in full."""
     return avg_pool2d_backward(dy * (kernel[0] * kernel[1]), x_shape, kernel, stride, padding)
 
 
 # ---- Lp ---------------------------------------------------------------------------
-def lp_pool2d(x, p: float, kernel: Pair, stride: Pair, padding: Padding = NO_PAD):
+def lp_pool2d(x, p: float, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
     """(Σ_window x^p)^(1/p), as torch.nn.functional.lp_pool2d.
 
     p = 1 is sum pooling, p = 2 the Euclidean norm of the window ("L2 pooling"), and
@@ -50,14 +49,14 @@ def lp_pool2d(x, p: float, kernel: Pair, stride: Pair, padding: Padding = NO_PAD
     return np.power(sum_pool2d(np.power(x, p), kernel, stride, padding), 1.0 / p)
 
 
-def lp_pool2d_backward(dy, x, y, p: float, kernel: Pair, stride: Pair, padding: Padding = NO_PAD):
+def lp_pool2d_backward(dy, x, y, p: float, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
     """dy/dx for a pixel of a window: x^(p−1) · y^(1−p). Windows with y = 0 pass no gradient."""
     scale = np.divide(dy, np.power(y, p - 1), out=np.zeros_like(dy), where=y != 0)  # dy · y^(1−p)
     return sum_pool2d_backward(scale, x.shape, kernel, stride, padding) * np.power(x, p - 1)
 
 
 # ---- weighted average ---------------------------------------------------------------
-def weighted_pool2d(x, weights, stride: Pair, padding: Padding = NO_PAD):
+def weighted_pool2d(x, weights, stride: Pair, padding: Padding = NO_PADDING):
     """Σ_{i,j} weights[i, j] · x[window pixel (i, j)], the same weights for every channel.
 
     x (N, H, W, C), weights (kh, kw) → (N, Ho, Wo, C). With weights summing to 1 this is
@@ -72,7 +71,7 @@ def weighted_pool2d(x, weights, stride: Pair, padding: Padding = NO_PAD):
     return y
 
 
-def weighted_pool2d_backward(dy, x, weights, stride: Pair, padding: Padding = NO_PAD, weights_grad=True):
+def weighted_pool2d_backward(dy, x, weights, stride: Pair, padding: Padding = NO_PADDING, weights_grad=True):
     """→ (dx (N, H, W, C), dweights (kh, kw) or None). dweights[i, j] = Σ dy · x[pixel (i, j)]."""
     kernel = weights.shape
     n, h, w, c = x.shape

@@ -11,6 +11,7 @@ import numbers
 
 Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]  # ((top, bottom), (left, right))
+NO_PADDING: Padding = ((0, 0), (0, 0))
 
 
 def pair(value, name: str, owner: str, minimum: int = 1) -> Pair:
@@ -66,7 +67,7 @@ def resolve_padding(padding, in_hw, kernel: Pair, stride: Pair, dilation: Pair, 
     The padding does not depend on the size itself, so an unknown size (None) is fine.
     """
     if padding == "valid":
-        return ((0, 0), (0, 0))
+        return NO_PADDING
     if padding != "same":
         return padding
     pads = []

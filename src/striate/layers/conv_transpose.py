@@ -96,16 +96,16 @@ class Conv2DTranspose(Layer):
         args = (x, self.params["kernel"], self.params.get("bias"), self.stride, self.padding, self.output_padding,
                 self.dilation, self.groups)
         if reference_path():
-            y, x = F.conv_transpose2d(*args)
+            ops, (y, x) = F, F.conv_transpose2d(*args)
         else:
-            y, x = fast.conv_transpose2d(*args, workspace=self._workspace[training])
-        return self._keep(training, y, (reference_path(), x))  # y (N, Ho, Wo, F)
+            ops, (y, x) = fast, fast.conv_transpose2d(*args, workspace=self._workspace[training])
+        return self._keep(training, y, (ops, x))  # y (N, Ho, Wo, F)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)  # (N, Ho, Wo, F)
-        reference, x = self._cache  # which ops made the cache, and the cache
+        ops, x = self._cache  # the ops that made the cache, and the cache
         args = (dy, x, self.params["kernel"], self.stride, self.padding, self.dilation, self.groups, input_grad)
-        if reference:
+        if ops is F:
             dx, dkernel, dbias = F.conv_transpose2d_backward(*args)
         else:
             dx, dkernel, dbias = fast.conv_transpose2d_backward(*args, workspace=self._workspace[True])

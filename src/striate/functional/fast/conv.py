@@ -22,8 +22,10 @@ The reference's im2col → one product → col2im, with the same results, made f
 
 Only the padded input xp (and, for small kernels in training, the patches) is cached,
 so a layer's memory is its input, not kh·kw times it. `workspace` (a dict, optional)
-lets a layer reuse its scratch buffers from one call to the next; every choice can be
-forced through a keyword argument (dx_method, chunk_bytes) for tests and benchmarks.
+lets a layer reuse its scratch buffers from one call to the next; the cache then holds
+those buffers and stays valid until the next call with the same workspace (a layer keeps
+one for training, another for inference: see workspace.py). Every choice can be forced
+through a keyword argument (dx_method, chunk_bytes) for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import numpy as np
 
 from .. import conv as reference
 from ..im2col import output_hw, tap
-from ..shapes import Padding, Pair
+from ..shapes import NO_PADDING, Padding, Pair
 from . import algorithms as A
 from .band import conv2d_input_grad_band
 from .gemm import column_sum, dot
@@ -41,7 +43,6 @@ from .shift import conv2d_input_grad_shift
 from .workspace import buffer
 
 grouped_kernel = reference.grouped_kernel
-NO_PADDING = reference.NO_PADDING
 
 
 def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = NO_PADDING, dilation: Pair = (1, 1),
@@ -86,8 +87,8 @@ def add_bias(y2d, bias) -> None:
     inner loop long (4× faster for F = 6).
     """
     m, f = y2d.shape
-    r = 4096 // f
-    rows = m // r * r if f < 64 and m >= 8 * r else 0  # small outputs: one plain add is cheaper
+    r = A.BIAS_ROW // f
+    rows = m // r * r if A.wide_bias_add(m, f) else 0
     if rows:
         wide = y2d[:rows].reshape(-1, r * f)
         wide += np.tile(bias, r)
@@ -134,7 +135,7 @@ def conv2d_backward(dy, cache, kernel, stride: Pair = (1, 1), padding: Padding =
     if not input_grad:
         return None, dkernel, dbias
     if dx_method is None:
-        dx_method = A.input_grad_method(x_shape, kernel.shape, dy.shape, stride, padding, groups)
+        dx_method = A.input_grad_method(x_shape, kernel.shape, dy.shape, stride, padding, groups, dy.itemsize)
     else:
         A.check_input_grad_method(dx_method, stride, groups)
     if dx_method == "band":

@@ -8,11 +8,11 @@ fast conv2d of dy (for dx) and conv2d's kernel gradient with dy as the image (fo
 from __future__ import annotations
 
 from ..conv_transpose import conv_transpose2d_output_hw
-from ..shapes import Pair, Padding
+from ..shapes import NO_PADDING, Pair, Padding
 from . import conv as C
 
 
-def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
+def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = NO_PADDING,
                      output_padding: Pair = (0, 0), dilation: Pair = (1, 1), groups: int = 1, *, workspace=None):
     """x (N, H, W, Cin), kernel (kh, kw, F/groups, Cin), bias (F,) → (y (N, Ho, Wo, F), cache x)."""
     n, h, w, cin = x.shape
@@ -26,7 +26,7 @@ def conv_transpose2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Paddi
     return y, x
 
 
-def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)),
+def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Padding = NO_PADDING,
                               dilation: Pair = (1, 1), groups: int = 1, input_grad: bool = True, *, workspace=None):
     """dy (N, Ho, Wo, F) → (dx (N, H, W, Cin) or None, dkernel, dbias).
 

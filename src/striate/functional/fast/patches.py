@@ -31,7 +31,7 @@ def pad_nhwc(x: np.ndarray, padding: Padding, value: float = 0.0, workspace=None
     if not (t or b or l or r):
         return x
     n, h, w, c = x.shape
-    xp = buffer(workspace, name, (n, h + t + b, w + l + r, c), x.dtype, fill=value)
+    xp = buffer(workspace, name, (n, h + t + b, w + l + r, c), x.dtype, fill=value, tag=padding)
     xp[:, t : t + h, l : l + w] = x
     return xp
 

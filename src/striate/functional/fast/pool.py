@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..pool import NO_PADDING, pool_output_hw
-from ..shapes import Pair, Padding
+from ..pool import pool_output_hw
+from ..shapes import NO_PADDING, Pair, Padding
 from .algorithms import pool_tiles
 from .patches import pad_nhwc, windows
 

@@ -30,7 +30,7 @@ def conv2d_input_grad_shift(dy, kernel, x_shape, padding: Padding, dilation: Pai
     kh, kw = kernel.shape[:2]
     (t, b), (l, r) = padding
     hp, wp = h + t + b, w + l + r
-    dyw = buffer(workspace, "dy_wide", (n, ho, wp, f), dy.dtype, fill=0)  # columns ≥ Wo stay 0
+    dyw = buffer(workspace, "dy_wide", (n, ho, wp, f), dy.dtype, fill=0, tag=wo)  # columns ≥ Wo stay 0
     dyw[:, :, :wo] = dy
     run = ho * wp
     # every tap's share, channel-major: row (i·kw + j)·C + c, column (image, p·Wp + q)
@@ -44,4 +44,4 @@ def conv2d_input_grad_shift(dy, kernel, x_shape, padding: Padding, dilation: Pai
             tap = (i * kw + j) * c
             dxt[:, :, start : start + run] += shares[tap : tap + c].reshape(c, n, run)
     dxp = dxt[:, :, : hp * wp].reshape(c, n, hp, wp)
-    return np.ascontiguousarray(dxp[:, :, t : t + h, l : l + w].transpose(1, 2, 3, 0))
+    return np.array(dxp[:, :, t : t + h, l : l + w].transpose(1, 2, 3, 0), order="C")  # a new array, always

@@ -2,8 +2,11 @@
 
 A fresh large array costs page faults every time it is touched (the allocator hands
 big blocks straight back to the OS), so layers keep their padding and patch buffers
-in a dict and reuse them while the shapes stay the same. Only internal scratch lives
-here: arrays handed back to the caller are always new.
+in a dict and reuse them while the shapes stay the same. Outputs handed back to the
+caller (y, dx, the gradients) are always new arrays. A cache, though, may hold scratch
+buffers (a convolution's padded input and patches): it stays valid until the next call
+with the same workspace, which is why a layer keeps one workspace for its training pass
+(forward, then backward) and another for inference.
 """
 
 from __future__ import annotations
@@ -11,18 +14,20 @@ from __future__ import annotations
 import numpy as np
 
 
-def buffer(workspace: dict | None, name: str, shape, dtype, fill=None) -> np.ndarray:
+def buffer(workspace: dict | None, name: str, shape, dtype, fill=None, tag=None) -> np.ndarray:
     """An array of this shape and dtype, reused from workspace when possible.
 
     fill: value the buffer holds when first made (e.g. 0 for padding borders that
-    later calls never write), or None to leave it uninitialised.
+    later calls never write), or None to leave it uninitialised. tag: anything else the
+    kept contents depend on (a padding's layout); a buffer made for another is not reused.
     """
     shape = tuple(shape)
     if workspace is not None:
         kept = workspace.get(name)
-        if kept is not None and kept[0].shape == shape and kept[0].dtype == dtype and kept[1] == fill:
+        if kept is not None and kept[0].shape == shape and kept[0].dtype == dtype and kept[1] == fill \
+                and kept[2] == tag:
             return kept[0]
     buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
     if workspace is not None:
-        workspace[name] = (buf, fill)
+        workspace[name] = (buf, fill, tag)
     return buf
