@@ -45,23 +45,33 @@ def _array(value, name: str, where: str) -> np.ndarray:
     return a
 
 
+CONSEQUENCE = {"fit": "training on them would make every weight NaN", "evaluate": "the loss would be NaN",
+               "predict": "their outputs would be NaN", "input_gradient": "the gradients would be NaN"}
+
+
 def _finite(a: np.ndarray, name: str, where: str) -> None:
     """ValueError naming the first sample holding NaN or inf.
 
-    One BLAS call decides for the common case: Σ a² is NaN or inf if any value is. Only
-    then is each sample looked at; nothing as large as a is made, and predict's single
-    images pay under a microsecond. (Values past 1e19 in float32 overflow the squares:
-    NumPy warns of it, and they pass, being finite.)
+    One pass decides for the common case, and nothing as large as a is made: for a
+    contiguous float32 or float64 array one BLAS call, Σ a², NaN or inf if any value is
+    (predict's single images pay about a microsecond); otherwise Σ a — in float32 for
+    float16, whose squares overflow past 256 — without the copy a flattened strided view
+    would be. Only then is each sample looked at. (Values past 1e19 in float32 overflow
+    the squares: NumPy warns of it, and they pass, being finite.)
     """
     if a.dtype.kind != "f" or a.size == 0:
         return
-    flat = a.reshape(-1)
-    if math.isfinite(float(flat.dot(flat))):
+    if a.dtype.itemsize >= 4 and (a.flags.c_contiguous or a.flags.f_contiguous):
+        flat = a.ravel(order="K")  # a view
+        total = flat.dot(flat)
+    else:
+        total = np.sum(a, dtype=np.float32 if a.dtype.itemsize < 4 else None)
+    if math.isfinite(float(total)):
         return
     bad = next((i for i in range(len(a)) if not np.all(np.isfinite(a[i]))), None)
-    if bad is not None:  # (None: finite values whose squares overflowed)
-        raise ValueError(f"{where}: {name} holds NaN or inf values (first in sample {bad}); "
-                         "training on them would make every weight NaN")
+    if bad is not None:  # (None: finite values whose sum overflowed)
+        then = CONSEQUENCE.get(where, "what is computed from them would be NaN")
+        raise ValueError(f"{where}: {name} holds NaN or inf values (first in sample {bad}); {then}")
 
 
 def check_x(x, where: str) -> np.ndarray:
