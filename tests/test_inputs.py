@@ -127,6 +127,22 @@ def test_a_nan_loss_names_epoch_and_batch():
         model.fit(x, y, batch_size=4, verbose=0)
 
 
+def test_weights_too_large_to_save_stop_the_run_before_the_checkpoint(tmp_path):
+    x, y = data()
+    model = tiny()
+    path = tmp_path / "run.ckpt"
+    model.fit(x, y, batch_size=len(x), verbose=0, checkpoint=path)  # a good checkpoint first
+    good = path.read_bytes()
+    model.optimizer.lr = 1e12  # finite weights, but past what a file holds
+    with pytest.raises(TrainingDiverged) as info:  # one step of the whole set, then the checkpoint
+        model.fit(x, y, batch_size=len(x), epochs=2, verbose=0, checkpoint=path)
+    text = str(info.value)
+    assert text.startswith("fit: training diverged at the end of epoch 1 (optimizer step 2): Dense #2's kernel holds ")
+    assert "beyond ±1e+10 (striate.limits.MAX_ABS_WEIGHT)" in text and "Try a lower learning rate (it is 1e+12)" in text
+    assert f"The last checkpoint, {path}, holds the last good weights" in text
+    assert path.read_bytes() == good  # the last good checkpoint, not overwritten
+
+
 def test_a_healthy_run_is_not_stopped():
     x, y = run.data()
     history = run.fit(run.model())
