@@ -181,3 +181,12 @@ def test_a_strided_view_is_checked_without_a_copy():
     x[5, 1, 1, 1] = np.nan
     with pytest.raises(ValueError, match=r"first in sample 5"):
         inputs.check_x(x, "predict")
+
+
+def test_counts_are_checked_by_one_helper_for_fit_and_the_layers():
+    from striate.functional import shapes
+    from striate.layers import base
+
+    assert inputs.count is shapes.count and base.positive_int is shapes.count
+    with pytest.raises(ValueError, match=r"Dense: units must be a positive int, got True"):
+        L.Dense(True)

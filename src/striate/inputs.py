@@ -1,7 +1,8 @@
 """What fit, evaluate and predict check before they compute: the data, the arguments, the loss.
 
     check_data(x, y, "fit")        arrays of real numbers, finite, x a batch of float inputs
-    count(batch_size, "batch_size", "fit")   an int (NumPy ints too, never a bool) ≥ a minimum
+    count(batch_size, "batch_size", "fit")   an int (NumPy ints too, never a bool) ≥ a minimum,
+                                   the same check as the layers' (functional/shapes.py)
     DivergenceGuard                stops fit at the first non-finite (or exploding) loss
 
 Why refuse rather than convert: uint8 images used as they are train on values up to 255
@@ -13,21 +14,13 @@ after the first step — all silently. A message naming the problem costs the us
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from .errors import TrainingDiverged
+from .functional.shapes import count  # noqa: F401 - fit's counts are checked as the layers' are
 
 EXPLODED = 1e6  # a loss this many times the run's first one (and over 1) has diverged, though finite
-
-
-def count(value, name: str, where: str, minimum: int = 1) -> int:
-    """value as an int ≥ minimum: Python and NumPy ints are fine, bools and floats are not."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value < minimum:
-        kind = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValueError(f"{where}: {name} must be a {kind} int, got {value!r}")
-    return int(value)
 
 
 def _array(value, name: str, where: str) -> np.ndarray:

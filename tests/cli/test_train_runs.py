@@ -226,3 +226,12 @@ def test_a_checkpoint_left_by_an_earlier_run_is_not_offered_as_this_one(tmp_path
 def test_one_epoch_is_singular(fake_mnist, capsys):
     assert train(fake_mnist, "--epochs", "1") == 0
     assert "after 1 epoch in" in capsys.readouterr().out
+
+
+def test_recipes_and_plans_count_epochs_alike():
+    from striate import budget
+
+    recipe = recipes.get("lenet5").replace(epochs=1, warmup_epochs=1, schedule="cosine", time_budget=0.0)
+    assert "1 warm-up epoch to lr" in recipe.describe() and recipe.describe().endswith(", 1 epoch")
+    assert str(budget.Plan(1, 0.001, 2.0)).startswith("1 epoch of about 2.0s")
+    assert str(budget.Plan(2, 0.001, 2.0)).startswith("2 epochs of about 2.0s")

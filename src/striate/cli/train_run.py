@@ -22,6 +22,7 @@ from pathlib import Path
 from .. import budget, datasets
 from ..callbacks import Callback
 from ..io import checkpoint
+from ..progress import plural
 from ..resuming import RunPlan, TrainingData
 
 
@@ -45,10 +46,6 @@ class BatchRecorder(Callback):
             self.points.append((self.epoch + (batch + 1) / self.batches,
                                 (sums[1] - self._previous[1]) / n, (sums[2] - self._previous[2]) / n))
         self._previous = sums
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def where(pos) -> str:
