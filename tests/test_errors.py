@@ -101,3 +101,29 @@ def test_labels_out_of_range():
 def test_optimizer_arguments(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("make,message", [  # NaN passes `lr <= 0` and `weight_decay < 0` unnoticed
+    (lambda: optim.SGD(lr=NAN), r"SGD: lr must be a positive number or a schedule, got nan"),
+    (lambda: optim.SGD(lr=INF), r"SGD: lr must be a positive number or a schedule, got inf"),
+    (lambda: optim.SGD(momentum=NAN), r"SGD: momentum must lie in \[0, 1\), got nan"),
+    (lambda: optim.SGD(weight_decay=NAN), r"SGD: weight_decay must be a finite number >= 0, got nan"),
+    (lambda: optim.SGD(weight_decay=INF), r"SGD: weight_decay must be a finite number >= 0, got inf"),
+    (lambda: optim.Adam(lr=NAN), r"Adam: lr must be a positive number or a schedule, got nan"),
+    (lambda: optim.Adam(betas=(NAN, 0.999)), r"Adam: betas must lie in \[0, 1\), got \(nan, 0.999\)"),
+    (lambda: optim.Adam(eps=NAN), r"Adam: eps must be a finite number > 0, got nan"),
+    (lambda: optim.Adam(eps=INF), r"Adam: eps must be a finite number > 0, got inf"),
+    (lambda: optim.Adam(weight_decay=NAN), r"Adam: weight_decay must be a finite number >= 0, got nan"),
+    (lambda: optim.StepDecay(NAN, 10), r"StepDecay: lr must be a positive number, got nan"),
+    (lambda: optim.StepDecay(0.1, 10, gamma=INF), r"StepDecay: gamma must be a positive number, got inf"),
+    (lambda: optim.CosineDecay(INF, 10), r"CosineDecay: lr must be a positive number, got inf"),
+    (lambda: optim.CosineDecay(0.1, 10, min_lr=NAN), r"CosineDecay: min_lr must be a number >= 0, got nan"),
+    (lambda: optim.OneCycle(NAN, 10), r"OneCycle: max_lr must be a positive number, got nan"),
+    (lambda: optim.OneCycle(0.1, 10, pct_start=NAN), r"OneCycle: pct_start must lie in \(0, 1\), got nan"),
+])
+def test_optimizers_and_schedules_refuse_nan_and_inf(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -1,14 +1,18 @@
 """fit, evaluate and predict check their data and arguments once, and fit stops a diverging run."""
 
+import warnings
+
 import numpy as np
 import pytest
 
 import striate
+from striate import inputs
 from striate import layers as L
 from striate.errors import TrainingDiverged
 from striate.io import checkpoint
 
 from .io import training_run as run
+from .memory import peak_bytes
 
 
 def tiny(lr=0.1):
@@ -123,7 +127,66 @@ def test_a_nan_loss_names_epoch_and_batch():
         model.fit(x, y, batch_size=4, verbose=0)
 
 
+def test_weights_too_large_to_save_stop_the_run_before_the_checkpoint(tmp_path):
+    x, y = data()
+    model = tiny()
+    path = tmp_path / "run.ckpt"
+    model.fit(x, y, batch_size=len(x), verbose=0, checkpoint=path)  # a good checkpoint first
+    good = path.read_bytes()
+    model.optimizer.lr = 1e12  # finite weights, but past what a file holds
+    with pytest.raises(TrainingDiverged) as info:  # one step of the whole set, then the checkpoint
+        model.fit(x, y, batch_size=len(x), epochs=2, verbose=0, checkpoint=path)
+    text = str(info.value)
+    assert text.startswith("fit: training diverged at the end of epoch 1 (optimizer step 2): Dense #2's kernel holds ")
+    assert "beyond ±1e+10 (striate.limits.MAX_ABS_WEIGHT)" in text and "Try a lower learning rate (it is 1e+12)" in text
+    assert f"The last checkpoint, {path}, holds the last good weights" in text
+    assert path.read_bytes() == good  # the last good checkpoint, not overwritten
+
+
 def test_a_healthy_run_is_not_stopped():
     x, y = run.data()
     history = run.fit(run.model())
     assert len(history.epoch) == run.EPOCHS
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda m, x, y: m.fit(x, y, verbose=0), r"fit: x holds NaN or inf values \(first in sample 1\); training on "
+                                             r"them would make every weight NaN$"),
+    (lambda m, x, y: m.evaluate(x, y), r"evaluate: x holds NaN or inf values \(first in sample 1\); the loss would "
+                                       r"be NaN$"),
+    (lambda m, x, y: m.predict(x), r"predict: x holds NaN or inf values \(first in sample 1\); their outputs would "
+                                   r"be NaN$"),
+])
+def test_nan_inputs_are_explained_for_what_each_call_does(call, message):
+    x, y = data()
+    x[1, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=message):
+        call(tiny(), x, y)
+
+
+def test_float16_inputs_are_checked_without_overflow_warnings():
+    x = np.random.default_rng(0).random((2000, 28, 28, 1)).astype(np.float16)  # Σ x² is past float16's 65504
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inputs.check_x(x, "predict")
+    x[1500, 2, 2, 0] = np.inf
+    with pytest.raises(ValueError, match=r"first in sample 1500"):
+        inputs.check_x(x, "predict")
+
+
+def test_a_strided_view_is_checked_without_a_copy():
+    x = np.random.default_rng(0).random((256, 32, 32, 4), dtype=np.float32)[:, ::2, ::2]  # not contiguous, 1 MiB
+    peak = peak_bytes(lambda: inputs.check_x(x, "predict"))
+    assert peak < x.nbytes / 4, peak  # a contiguous copy would be x.nbytes
+    x[5, 1, 1, 1] = np.nan
+    with pytest.raises(ValueError, match=r"first in sample 5"):
+        inputs.check_x(x, "predict")
+
+
+def test_counts_are_checked_by_one_helper_for_fit_and_the_layers():
+    from striate.functional import shapes
+    from striate.layers import base
+
+    assert inputs.count is shapes.count and base.positive_int is shapes.count
+    with pytest.raises(ValueError, match=r"Dense: units must be a positive int, got True"):
+        L.Dense(True)

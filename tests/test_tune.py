@@ -109,3 +109,38 @@ def test_a_failing_job_is_an_error_naming_it(rng):
     with pytest.raises(RuntimeError, match=r"tune: candidate 1 \{'lr': -1.0\} on fold \d: ValueError: CosineDecay: "
                                            "lr must be a positive number"):
         tune.tune({"lr": [-1.0]}, x, y, k=2, epochs=1, workers=2)
+
+
+def test_ctrl_c_during_striate_tune_is_one_quiet_line(tmp_path):
+    """Ctrl-C reaches the whole process group, as a terminal sends it: no thread's or worker's traceback."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from .test_datasets import write_fake_mnist
+
+    data = write_fake_mnist(tmp_path / "mnist", np.random.default_rng(0))
+    root = Path(__file__).resolve().parents[1]
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "TMPDIR": str(scratch)}
+    proc = subprocess.Popen([sys.executable, "-m", "striate", "tune", "--dataset", "mnist", "--data-dir", str(data),
+                             "--depth", "1", "--kernel-size", "3", "--k", "2", "--epochs", "1000", "--workers", "2",
+                             "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(scratch.glob("striate-tune-*/settings.json")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2)  # the workers start and take their first jobs
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130 and err == "striate: interrupted\n", err
+    assert not list(scratch.iterdir())  # the workers' folder is gone too

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .progress import plural
+
 SHARE = 0.95  # of the budget planned for training; the rest is margin and the final evaluation
 
 
@@ -33,7 +35,7 @@ class Plan:
     seconds_per_epoch: float
 
     def __str__(self):
-        return (f"{self.epochs} epoch{'s' * (self.epochs != 1)} of about {self.seconds_per_epoch:.1f}s "
+        return (f"{plural(self.epochs, 'epoch')} of about {self.seconds_per_epoch:.1f}s "
                 f"({self.seconds_per_step * 1000:.1f} ms per step, measured)")
 
 

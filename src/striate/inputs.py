@@ -1,7 +1,8 @@
 """What fit, evaluate and predict check before they compute: the data, the arguments, the loss.
 
     check_data(x, y, "fit")        arrays of real numbers, finite, x a batch of float inputs
-    count(batch_size, "batch_size", "fit")   an int (NumPy ints too, never a bool) ≥ a minimum
+    count(batch_size, "batch_size", "fit")   an int (NumPy ints too, never a bool) ≥ a minimum,
+                                   the same check as the layers' (functional/shapes.py)
     DivergenceGuard                stops fit at the first non-finite (or exploding) loss
 
 Why refuse rather than convert: uint8 images used as they are train on values up to 255
@@ -13,21 +14,13 @@ after the first step — all silently. A message naming the problem costs the us
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
 from .errors import TrainingDiverged
+from .functional.shapes import count  # noqa: F401 - fit's counts are checked as the layers' are
 
 EXPLODED = 1e6  # a loss this many times the run's first one (and over 1) has diverged, though finite
-
-
-def count(value, name: str, where: str, minimum: int = 1) -> int:
-    """value as an int ≥ minimum: Python and NumPy ints are fine, bools and floats are not."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)) or value < minimum:
-        kind = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValueError(f"{where}: {name} must be a {kind} int, got {value!r}")
-    return int(value)
 
 
 def _array(value, name: str, where: str) -> np.ndarray:
@@ -45,23 +38,33 @@ def _array(value, name: str, where: str) -> np.ndarray:
     return a
 
 
+CONSEQUENCE = {"fit": "training on them would make every weight NaN", "evaluate": "the loss would be NaN",
+               "predict": "their outputs would be NaN", "input_gradient": "the gradients would be NaN"}
+
+
 def _finite(a: np.ndarray, name: str, where: str) -> None:
     """ValueError naming the first sample holding NaN or inf.
 
-    One BLAS call decides for the common case: Σ a² is NaN or inf if any value is. Only
-    then is each sample looked at; nothing as large as a is made, and predict's single
-    images pay under a microsecond. (Values past 1e19 in float32 overflow the squares:
-    NumPy warns of it, and they pass, being finite.)
+    One pass decides for the common case, and nothing as large as a is made: for a
+    contiguous float32 or float64 array one BLAS call, Σ a², NaN or inf if any value is
+    (predict's single images pay about a microsecond); otherwise Σ a — in float32 for
+    float16, whose squares overflow past 256 — without the copy a flattened strided view
+    would be. Only then is each sample looked at. (Values past 1e19 in float32 overflow
+    the squares: NumPy warns of it, and they pass, being finite.)
     """
     if a.dtype.kind != "f" or a.size == 0:
         return
-    flat = a.reshape(-1)
-    if math.isfinite(float(flat.dot(flat))):
+    if a.dtype.itemsize >= 4 and (a.flags.c_contiguous or a.flags.f_contiguous):
+        flat = a.ravel(order="K")  # a view
+        total = flat.dot(flat)
+    else:
+        total = np.sum(a, dtype=np.float32 if a.dtype.itemsize < 4 else None)
+    if math.isfinite(float(total)):
         return
     bad = next((i for i in range(len(a)) if not np.all(np.isfinite(a[i]))), None)
-    if bad is not None:  # (None: finite values whose squares overflowed)
-        raise ValueError(f"{where}: {name} holds NaN or inf values (first in sample {bad}); "
-                         "training on them would make every weight NaN")
+    if bad is not None:  # (None: finite values whose sum overflowed)
+        then = CONSEQUENCE.get(where, "what is computed from them would be NaN")
+        raise ValueError(f"{where}: {name} holds NaN or inf values (first in sample {bad}); {then}")
 
 
 def check_x(x, where: str) -> np.ndarray:

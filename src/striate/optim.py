@@ -6,6 +6,7 @@ same weights take the same steps. `lr` is a float or a schedule from striate.sch
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -15,12 +16,23 @@ from .schedules import CosineDecay, OneCycle, Schedule, StepDecay
 __all__ = ["Optimizer", "SGD", "Adam", "get", "Schedule", "StepDecay", "CosineDecay", "OneCycle"]
 
 
+def real(value) -> bool:
+    """A finite real number, not a bool. NaN fails every comparison, so `lr <= 0` alone lets it in."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def setting(value, name: str, owner: str, rule: str, ok) -> None:
+    """ValueError naming the argument unless value is real() and passes ok."""
+    if not real(value) or not ok(value):
+        raise ValueError(f"{owner}: {name} must {rule}, got {value!r}")
+
+
 class Optimizer:
     """Updates every layer's params from its grads; keeps per-parameter state and a step count."""
 
     def __init__(self, lr):
-        if not callable(lr) and (not isinstance(lr, numbers.Real) or isinstance(lr, bool) or lr <= 0):
-            raise ValueError(f"{type(self).__name__}: lr must be a positive number or a schedule, got {lr!r}")
+        if not callable(lr):
+            setting(lr, "lr", type(self).__name__, "be a positive number or a schedule", lambda v: v > 0)
         self.lr = lr if callable(lr) else float(lr)
         self.iterations = 0  # steps taken; the schedule's position
         self.state: dict[str, dict[str, np.ndarray]] = {}
@@ -92,12 +104,10 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must lie in [0, 1), got {momentum!r}")
+        setting(momentum, "momentum", "SGD", "lie in [0, 1)", lambda v: 0 <= v < 1)
         if nesterov and momentum == 0:
             raise ValueError("SGD: nesterov=True needs a momentum > 0")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay!r}")
+        setting(weight_decay, "weight_decay", "SGD", "be a finite number >= 0", lambda v: v >= 0)
         self.momentum, self.nesterov, self.weight_decay = momentum, nesterov, weight_decay
 
     def get_config(self):
@@ -128,11 +138,11 @@ class Adam(Optimizer):
 
     def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(lr)
-        b1, b2 = betas
-        if not (0 <= b1 < 1 and 0 <= b2 < 1):
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2 and all(real(b) and 0 <= b < 1 for b in betas)):
             raise ValueError(f"Adam: betas must lie in [0, 1), got {betas!r}")
-        if eps <= 0 or weight_decay < 0:
-            raise ValueError(f"Adam: eps must be > 0 and weight_decay >= 0, got {eps!r}, {weight_decay!r}")
+        b1, b2 = betas
+        setting(eps, "eps", "Adam", "be a finite number > 0", lambda v: v > 0)
+        setting(weight_decay, "weight_decay", "Adam", "be a finite number >= 0", lambda v: v >= 0)
         self.betas, self.eps, self.weight_decay = (b1, b2), eps, weight_decay
 
     def get_config(self):

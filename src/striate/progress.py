@@ -1,9 +1,15 @@
-"""A one-line progress bar for training: counts, images/s, running metrics, ETA."""
+"""A one-line progress bar for training: counts, images/s, running metrics, ETA; and the
+small text helpers of what training prints (plural, format_seconds)."""
 
 from __future__ import annotations
 
 import sys
 import time
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 epoch", "3 epochs": n and word, with an s unless n is 1."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def format_seconds(seconds: float) -> str:

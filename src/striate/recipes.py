@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from . import optim
 from .datasets import augment as A
+from .progress import plural
 
 TRANSFORMS = {"RandomShift": A.RandomShift, "RandomFlip": A.RandomFlip, "RandomRotation": A.RandomRotation,
               "RandomCrop": A.RandomCrop}
@@ -89,13 +90,12 @@ class Recipe:
             extras += [f"weight decay {self.weight_decay:g}"] if self.weight_decay else []
             opt = "SGD" + (f" ({', '.join(extras)})" if extras else "")
         if self.schedule == "cosine":
-            warm = f"{self.warmup_epochs} warm-up epoch{'s' * (self.warmup_epochs != 1)} to " if self.warmup_epochs \
-                else ""
+            warm = f"{plural(self.warmup_epochs, 'warm-up epoch')} to " if self.warmup_epochs else ""
             lr = f"{warm}lr {self.lr:g} → cosine"
         else:
             lr = f"lr {self.lr:g} constant"
         length = (f"epochs fitted to {duration_text(self.time_budget)} (at most {self.max_epochs})"
-                  if self.time_budget else f"{self.epochs} epoch{'s' * (self.epochs != 1)}")
+                  if self.time_budget else plural(self.epochs, "epoch"))
         return f"{opt}, {lr}, batch {self.batch_size}, {length}"
 
 

@@ -22,7 +22,8 @@ class Schedule:
 
 
 def _positive(value, name, owner):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+    """A finite number > 0 (NaN and inf fail too), or a ValueError naming the argument."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive number, got {value!r}")
     return value
 
@@ -45,6 +46,8 @@ class CosineDecay(Schedule):
     def __init__(self, lr, total_steps, min_lr=0.0, warmup_steps=0):
         self.lr = _positive(lr, "lr", "CosineDecay")
         self.total_steps = int(_positive(total_steps, "total_steps", "CosineDecay"))
+        if not isinstance(min_lr, (int, float)) or isinstance(min_lr, bool) or not 0 <= min_lr < math.inf:
+            raise ValueError(f"CosineDecay: min_lr must be a number >= 0, got {min_lr!r}")
         self.min_lr = float(min_lr)
         self.warmup_steps = int(warmup_steps)
         if not 0 <= self.warmup_steps < self.total_steps:
@@ -67,7 +70,7 @@ class OneCycle(Schedule):
     def __init__(self, max_lr, total_steps, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
         self.max_lr = _positive(max_lr, "max_lr", "OneCycle")
         self.total_steps = int(_positive(total_steps, "total_steps", "OneCycle"))
-        if not 0 < pct_start < 1:
+        if not isinstance(pct_start, (int, float)) or isinstance(pct_start, bool) or not 0 < pct_start < 1:
             raise ValueError(f"OneCycle: pct_start must lie in (0, 1), got {pct_start!r}")
         self.pct_start = pct_start
         self.div_factor = _positive(div_factor, "div_factor", "OneCycle")

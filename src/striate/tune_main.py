@@ -8,6 +8,7 @@ stdin — {"index": i, "config": {...}, "fold": f} — and answers each on stdou
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .tune_workers import read_inputs
 
 
 def main(folder: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it stops this process
     x, y, folds, settings = read_inputs(Path(folder))
     for line in sys.stdin:
         job = json.loads(line)

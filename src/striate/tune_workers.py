@@ -12,10 +12,15 @@ parent waited forever. These workers import striate and nothing of the caller:
 
 Only JSON lines and NumPy's .npy files cross; nothing is pickled. Jobs go to whichever
 worker is free; results are gathered by index, so they do not depend on the order.
+
+Ctrl-C is the parent's to handle: the workers run in a session of their own (a terminal's
+Ctrl-C reaches the parent alone) and ignore SIGINT. The parent then stops them, lets each
+reader thread see its pipe end, and only then closes the pipes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -68,7 +73,7 @@ def run(jobs, x, y, folds, settings: dict, workers: int, blas_threads: int) -> l
                 proc.stdin.write(json.dumps({"index": index, "config": config, "fold": fold}) + "\n")
                 proc.stdin.flush()
                 line = proc.stdout.readline()
-            except OSError as e:
+            except (OSError, ValueError) as e:  # ValueError: a pipe closed under this thread
                 line = ""
                 errors.append(f"tune: worker process {proc.pid} is gone ({e})")
             if not line:
@@ -84,16 +89,26 @@ def run(jobs, x, y, folds, settings: dict, workers: int, blas_threads: int) -> l
     with tempfile.TemporaryDirectory(prefix="striate-tune-") as folder:
         _write_inputs(Path(folder), x, y, folds, settings)
         procs = [subprocess.Popen([sys.executable, "-m", "striate.tune_main", folder], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True, env=env) for _ in range(workers)]
+                                  stdout=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                 for _ in range(workers)]
+        threads = [threading.Thread(target=serve, args=(proc,), daemon=True) for proc in procs]
         try:
-            threads = [threading.Thread(target=serve, args=(proc,), daemon=True) for proc in procs]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
+        except BaseException:  # Ctrl-C: stop the workers; each thread then reads the end of its pipe and returns
+            errors.append("tune: interrupted")
+            for proc in procs:
+                proc.terminate()
+            for t in threads:
+                if t.is_alive():
+                    t.join()
+            raise
         finally:
             for proc in procs:
-                proc.stdin.close()
+                with contextlib.suppress(OSError):  # a stopped worker's pipe
+                    proc.stdin.close()
             for proc in procs:
                 try:
                     proc.wait(timeout=30)

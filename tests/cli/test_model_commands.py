@@ -153,6 +153,39 @@ def test_export_refuses_random_weights_unless_asked(tmp_path, capsys):
     assert main(["export", "lenet5", str(tmp_path / "x.onnx"), "--untrained"]) == 0
 
 
+NET = 'input_shape = [28, 28, 1]\n[[layers]]\ntype = "Flatten"\n[[layers]]\ntype = "Dense"\nunits = 10\n'
+
+
+def test_export_refuses_a_config_unless_asked(tmp_path, capsys):
+    (tmp_path / "net.toml").write_text(NET)
+    assert main(["export", str(tmp_path / "net.toml"), str(tmp_path / "x.onnx")]) == 1
+    assert capsys.readouterr().err == (
+        f"striate export: error: '{tmp_path / 'net.toml'}' is a TOML config: its network has untrained, random "
+        "weights; export a file from `striate train --out FILE.striate`, or add --untrained to export its "
+        "architecture as it is\n")
+    assert not (tmp_path / "x.onnx").exists()
+    pytest.importorskip("onnx")
+    assert main(["export", str(tmp_path / "net.toml"), str(tmp_path / "x.onnx"), "--untrained"]) == 0
+
+
+@pytest.mark.parametrize("command", ["predict", "features"])
+def test_random_weights_are_noted(command, tmp_path, digit_png, model_file, capsys):
+    (tmp_path / "net.toml").write_text(NET)
+    extra = ["--out", str(tmp_path / "features")] if command == "features" else []
+    for spec, what in (("lenet5", "a built-in model"), (str(tmp_path / "net.toml"), "a network described in TOML")):
+        assert main([command, spec, str(digit_png), *extra]) == 0
+        assert capsys.readouterr().err == (
+            f"note: {spec} is {what} with untrained, random weights: what it computes was not learned (give a file "
+            "from `striate train --out FILE.striate` for a trained model)\n")
+    assert main([command, str(model_file), str(digit_png), *extra]) == 0
+    assert "note:" not in capsys.readouterr().err  # a trained model's file
+
+
+def test_the_architecture_alone_gets_no_note(capsys):
+    assert main(["summary", "lenet5"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("content,what", [
     (b'[[layers]]\ntype = "Dense"\nunits = 10\n', "a text file (a TOML network?"),
     (b"\x08\x07\x12\x07pytorch", "an ONNX model: load it with striate.onnx.load"),

@@ -24,7 +24,7 @@ def weights(path):
     return striate.load(path).get_weights()
 
 
-# ---- item 2: extending a finished run ------------------------------------------------------
+# ---- resuming a finished run: more epochs extend it ----------------------------------------------
 def test_resuming_a_finished_run_with_more_epochs_trains_on(tmp_path, fake_mnist, capsys):
     ckpt, one, two = tmp_path / "run.ckpt", tmp_path / "one.striate", tmp_path / "two.striate"
     assert train(fake_mnist, "--epochs", "1", "--checkpoint", str(ckpt), "--out", str(one)) == 0
@@ -34,7 +34,7 @@ def test_resuming_a_finished_run_with_more_epochs_trains_on(tmp_path, fake_mnist
     assert "extending the run from 1 to 2 epochs: its learning-rate schedule is re-planned over all 2" in out
     assert "Epoch 2/2" in out
     changed = [not np.array_equal(a, b) for a, b in zip(weights(one), weights(two))]
-    assert all(changed)  # before the fix the cosine restored at its end (lr 0) changed no weight
+    assert all(changed)  # a cosine restored at its end (lr 0) would change no weight
     # the second epoch follows the second half of a 2-epoch cosine
     schedule = striate.io.checkpoint.read(ckpt).optimizer.lr
     assert schedule.total_steps == 2 * 4 and schedule(4) == pytest.approx(0.05 * 0.5)
@@ -45,10 +45,20 @@ def test_resuming_a_finished_run_with_the_same_epochs_says_it_is_done(tmp_path, 
     assert train(fake_mnist, "--epochs", "1", "--checkpoint", str(ckpt)) == 0
     capsys.readouterr()
     assert train(fake_mnist, "--epochs", "1", "--checkpoint", str(ckpt), "--resume") == 0
-    assert "the run has done its 1 epoch already; give more --epochs to train it further" in capsys.readouterr().out
+    assert "the run has done 1 epoch already; give more --epochs than 1 to train it further" in capsys.readouterr().out
 
 
-# ---- item 10 (second half): a checkpoint on other data ---------------------------------------
+def test_resuming_with_fewer_epochs_reports_the_epochs_done(tmp_path, fake_mnist, capsys):
+    ckpt = tmp_path / "run.ckpt"
+    assert train(fake_mnist, "--epochs", "2", "--checkpoint", str(ckpt)) == 0
+    capsys.readouterr()
+    assert train(fake_mnist, "--epochs", "1", "--checkpoint", str(ckpt), "--resume") == 0
+    out = capsys.readouterr().out
+    assert "the run has done 2 epochs already; give more --epochs than 2 to train it further" in out
+    assert "after 2 epochs in" in out
+
+
+# ---- a checkpoint written on other data ----------------------------------------------------------
 def test_a_checkpoint_does_not_resume_on_other_data(tmp_path, fake_mnist, capsys):
     ckpt = tmp_path / "run.ckpt"
     assert train(fake_mnist, "--epochs", "1", "--checkpoint", str(ckpt)) == 0
@@ -62,7 +72,7 @@ def test_a_checkpoint_does_not_resume_on_other_data(tmp_path, fake_mnist, capsys
     assert "cannot resume" in capsys.readouterr().err
 
 
-# ---- item 4: outputs checked before training ------------------------------------------------
+# ---- outputs checked before training -------------------------------------------------------------
 @pytest.mark.parametrize("option", ["--out", "--checkpoint"])
 def test_an_unwritable_output_fails_before_training(tmp_path, fake_mnist, capsys, option):
     blocker = tmp_path / "file"
@@ -88,7 +98,7 @@ def test_out_in_a_new_folder_is_created(tmp_path, fake_mnist):
     assert striate.load(tmp_path / "new" / "m.striate").class_names == [str(i) for i in range(10)]
 
 
-# ---- item 5: class names travel in the model file -------------------------------------------
+# ---- class names travel in the model file --------------------------------------------------------
 def test_class_names_from_the_data_set_reach_predict(tmp_path, capsys):
     folder = write_folder(tmp_path / "shapes", {"circle": 0.9, "seven": 0.1})
     model = tmp_path / "shapes.striate"
@@ -102,7 +112,7 @@ def test_class_names_from_the_data_set_reach_predict(tmp_path, capsys):
     assert out.startswith(f"{image}: ") and "circle (" in out and "seven (" in out
 
 
-# ---- item 6: a model for any image size stays one -----------------------------------------------
+# ---- a model for any image size stays one --------------------------------------------------------
 def test_fcn_is_saved_for_any_size_and_predicts_56_pixel_images(tmp_path, fake_mnist, capsys):
     model = tmp_path / "fcn.striate"
     assert train(fake_mnist, "--model", "fcn", "--epochs", "1", "--out", str(model), "--json") == 0
@@ -119,7 +129,7 @@ def test_fcn_is_saved_for_any_size_and_predicts_56_pixel_images(tmp_path, fake_m
     assert [d.dim_param or d.dim_value for d in dims][1:3] == ["H", "W"]
 
 
-# ---- recipes and the time budget -----------------------------------------------------------
+# ---- recipes and the time budget -----------------------------------------------------------------
 def test_a_built_in_model_trains_with_its_recipe_and_flags_override_it(fake_mnist, capsys):
     assert train(fake_mnist, "--model", "fashion", "--epochs", "1", "--limit", "32", "--json") == 0
     result = json.loads(capsys.readouterr().out)
@@ -159,7 +169,7 @@ def test_a_bad_duration_is_refused(fake_mnist, capsys):
                    "1h30m, got 'soon' (see striate train --help)\n")
 
 
-# ---- confusing: interruption, "1 epochs" ---------------------------------------------------
+# ---- interruptions, and "1 epoch" ----------------------------------------------------------------
 def test_an_interrupted_run_says_how_to_carry_on(tmp_path, fake_mnist, capsys, monkeypatch):
     ckpt = tmp_path / "run.ckpt"
     assert train(fake_mnist, "--epochs", "1", "--checkpoint", str(ckpt)) == 0
@@ -177,6 +187,51 @@ def test_an_interrupted_run_says_how_to_carry_on(tmp_path, fake_mnist, capsys, m
     assert "nothing was saved (with --checkpoint FILE a run can be resumed)" in capsys.readouterr().err
 
 
+def stop_at(monkeypatch, epoch, batch):
+    """Ctrl-C after `batch` of `epoch` (0-based), as a user would press it."""
+    def stop(self, b, logs=None):
+        if (self.epoch, b) == (epoch, batch):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_run.BatchRecorder, "on_batch_end", stop)
+
+
+def test_interrupted_before_the_first_checkpoint_says_none_was_written(tmp_path, fake_mnist, capsys, monkeypatch):
+    ckpt = tmp_path / "run.ckpt"
+    stop_at(monkeypatch, 0, 1)
+    assert train(fake_mnist, "--epochs", "2", "--checkpoint", str(ckpt)) == 130
+    assert capsys.readouterr().err == (
+        f"striate train: interrupted; no checkpoint had been written to {ckpt} yet, so nothing was saved: running the "
+        "same command again starts from the beginning (--checkpoint-every STEPS writes checkpoints more often)\n")
+
+
+def test_a_checkpoint_left_by_an_earlier_run_is_not_offered_as_this_one(tmp_path, fake_mnist, capsys, monkeypatch):
+    ckpt = tmp_path / "run.ckpt"
+    assert train(fake_mnist, "--epochs", "1", "--limit", "32", "--checkpoint", str(ckpt)) == 0  # another run
+    stop_at(monkeypatch, 0, 1)
+    capsys.readouterr()
+    assert train(fake_mnist, "--epochs", "2", "--checkpoint", str(ckpt)) == 130
+    err = capsys.readouterr().err
+    assert err == (f"striate train: interrupted; this run had not written a checkpoint yet, so nothing of it was "
+                   f"saved; {ckpt} still holds the checkpoint an earlier run wrote there. Running the same command "
+                   "again starts this run over\n")
+    stop_at(monkeypatch, 1, 1)  # once this run has written its own, that one is offered
+    assert train(fake_mnist, "--epochs", "2", "--checkpoint", str(ckpt)) == 130
+    assert capsys.readouterr().err == (f"striate train: interrupted; {ckpt} keeps the run as it was after epoch 1: "
+                                       "run the same command with --resume to carry on from there\n")
+    assert train(fake_mnist, "--epochs", "2", "--checkpoint", str(ckpt), "--resume") == 130  # (stops again)
+    assert "cannot resume" not in capsys.readouterr().err
+
+
 def test_one_epoch_is_singular(fake_mnist, capsys):
     assert train(fake_mnist, "--epochs", "1") == 0
     assert "after 1 epoch in" in capsys.readouterr().out
+
+
+def test_recipes_and_plans_count_epochs_alike():
+    from striate import budget
+
+    recipe = recipes.get("lenet5").replace(epochs=1, warmup_epochs=1, schedule="cosine", time_budget=0.0)
+    assert "1 warm-up epoch to lr" in recipe.describe() and recipe.describe().endswith(", 1 epoch")
+    assert str(budget.Plan(1, 0.001, 2.0)).startswith("1 epoch of about 2.0s")
+    assert str(budget.Plan(2, 0.001, 2.0)).startswith("2 epochs of about 2.0s")

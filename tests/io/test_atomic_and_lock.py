@@ -128,3 +128,29 @@ def test_a_lock_left_by_an_earlier_fit_in_this_process_is_taken_over(tmp_path):
     del first
     second.release()
     assert holder_takes(path)
+
+
+def test_a_write_through_a_symbolic_link_replaces_the_file_it_leads_to(tmp_path):
+    target, link = tmp_path / "run.ckpt", tmp_path / "alias.ckpt"
+    target.write_bytes(b"old")
+    link.symlink_to(target.name)
+    atomic.write_atomically(link, [b"new"])
+    assert link.is_symlink() and os.readlink(link) == target.name  # the link stays a link
+    assert target.read_bytes() == b"new" and not atomic.temporary_files(target)
+
+
+def test_a_link_to_a_checkpoint_shares_its_lock(tmp_path):
+    target, link = tmp_path / "run.ckpt", tmp_path / "alias.ckpt"
+    link.symlink_to(target.name)  # a link made before the checkpoint exists
+    assert lock.lock_file(link) == lock.lock_file(target)
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(target)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    try:
+        assert child.stdout.readline() == "locked\n"
+        with pytest.raises(RuntimeError, match=rf"another run \(process {child.pid}\) is training with this checkpoint"):
+            run.fit(run.model(), checkpoint=link, resume=True)
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    run.fit(run.model(), checkpoint=link, resume=True)
+    assert link.is_symlink() and target.is_file()  # written through the link

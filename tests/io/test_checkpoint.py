@@ -18,27 +18,9 @@ from striate import optim
 from striate.io import atomic, checkpoint, document
 
 from . import training_run as run
+from .training_run import Crash, CrashAt
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Crash(Exception):
-    """Stands for whatever stops a run: a power cut, an out-of-memory kill, Ctrl-C."""
-
-
-class CrashAt(C.Callback):
-    """Raise Crash after optimizer step `step`, or at the end of epoch `epoch`, before the checkpoint."""
-
-    def __init__(self, step=None, epoch=None):
-        self.step, self.epoch = step, epoch
-
-    def on_batch_end(self, batch, logs=None):
-        if self.model.optimizer.iterations == self.step:
-            raise Crash
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == self.epoch:
-            raise Crash
 
 
 @pytest.fixture(scope="module")
@@ -287,14 +269,6 @@ def test_checkpoint_arguments_are_checked(tmp_path):
 
 
 # ---- malformed checkpoints ------------------------------------------------------
-@pytest.fixture(scope="module")
-def valid_checkpoint(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt") / "run.ckpt"
-    with pytest.raises(Crash):
-        run.fit(run.model("adam"), "adam", extra=[CrashAt(step=7)], checkpoint=path, checkpoint_every=2)
-    return path.read_bytes()
-
-
 def rewrite(path, raw, edit):
     """Apply edit(doc, tensors) to a valid checkpoint and write it with a fresh checksum."""
     path.write_bytes(raw)

@@ -64,7 +64,7 @@ def test_the_parameter_limit_can_be_raised(tmp_path):
     assert config.load(path).count_params() == 7850
 
 
-# ---- found by fuzz/fuzz_toml.py (atheris) ---------------------------------------------------
+# ---- malformed configs kept in crashes/: each one is refused with a FormatError ------------------
 def test_a_huge_input_is_refused_before_the_first_kernel_is_drawn(tmp_path):
     """input_shape [28, 28, 999000]: Conv2D's kernel (5, 5, 999000, 6) is within MAX_PARAMS, and was
     drawn (1.2 GB of float64) before the input's own size was compared with MAX_ACTIVATION."""

@@ -13,7 +13,7 @@ from striate.io import checkpoint, document, model_file
 
 from ..memory import raises_cheaply
 from . import training_run as run
-from .test_checkpoint import Crash, CrashAt, rewrite
+from .test_checkpoint import rewrite
 from .test_malformed import forge, parts, raw_file  # noqa: F401 - parts is a fixture
 
 
@@ -73,14 +73,6 @@ def test_saving_refuses_absurd_weights_too(tmp_path):
 
 
 # ---- checkpoints --------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def valid_checkpoint(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt") / "run.ckpt"
-    with pytest.raises(Crash):
-        run.fit(run.model("adam"), "adam", extra=[CrashAt(step=7)], checkpoint=path, checkpoint_every=2)
-    return path.read_bytes()
-
-
 def test_a_list_as_the_loss(tmp_path, valid_checkpoint):
     path = rewrite(tmp_path / "run.ckpt", valid_checkpoint, lambda t, w: t.update(loss=["CrossEntropy"]))
     refused(path, "training: unknown loss ['CrossEntropy']", read=checkpoint.read)

@@ -73,6 +73,19 @@ def test_an_architecture_that_does_not_build(tmp_path, parts):
     load_fails(forge(tmp_path / "m", arch, tensors), r"does not build: Conv2D #1: kernel height 3")
 
 
+@pytest.mark.parametrize("axis,message", [
+    (5, r"does not build: Softmax #6: axis must lie in 1..1 or -1..-1 for inputs \(N, 3\) \(axis 0 is the batch\), "
+        r"got 5"),
+    (0, r"Softmax #6: axis must lie in 1..1 or -1..-1 .*, got 0"),
+    ("a", r"layers\[5\]: .*Softmax: axis must be an int, got 'a'"),
+    (True, r"Softmax: axis must be an int, got True"),
+])
+def test_a_softmax_over_an_axis_the_output_lacks(tmp_path, parts, axis, message):
+    arch, tensors = parts
+    arch["layers"].append({"type": "Softmax", "config": {"axis": axis}})
+    load_fails(forge(tmp_path / "m", arch, tensors), message)
+
+
 @pytest.mark.parametrize("field,value,message", [
     ("input_shape", [6, -6, 1], r"input_shape must list 1 to 3 sizes"),
     ("input_shape", "6x6", r"input_shape must list"),

@@ -62,3 +62,22 @@ def snapshot(net, history):
             "optimizer": (opt.iterations, opt.current_lr,
                           {slot: {k: a.tobytes() for k, a in s.items()} for slot, s in opt.state.items()}),
             "rng": net.rng.bit_generator.state, "history": history.history, "epochs": history.epoch}
+
+
+class Crash(Exception):
+    """Stands for whatever stops a run: a power cut, an out-of-memory kill, Ctrl-C."""
+
+
+class CrashAt(C.Callback):
+    """Raise Crash after optimizer step `step`, or at the end of epoch `epoch`, before the checkpoint."""
+
+    def __init__(self, step=None, epoch=None):
+        self.step, self.epoch = step, epoch
+
+    def on_batch_end(self, batch, logs=None):
+        if self.model.optimizer.iterations == self.step:
+            raise Crash
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Crash

@@ -109,3 +109,28 @@ def test_loss_lookup_by_name():
     assert isinstance(losses.get("mse"), losses.MSE)
     with pytest.raises(ValueError, match="unknown loss 'hinge'"):
         losses.get("hinge")
+
+
+@pytest.mark.parametrize("axis", [1, 2, 3, -1, -3])
+def test_softmax_over_any_axis_of_a_sample_sums_to_one(axis):
+    layer = L.Softmax(axis=axis)
+    layer.build((4, 5, 3))
+    y = layer.forward(np.random.default_rng(0).standard_normal((2, 4, 5, 3)))
+    np.testing.assert_allclose(y.sum(axis=axis), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("axis,message", [
+    ("a", r"Softmax: axis must be an int, got 'a'"),
+    (1.0, r"Softmax: axis must be an int, got 1.0"),
+    (False, r"Softmax: axis must be an int, got False"),
+])
+def test_softmax_axis_must_be_an_int(axis, message):
+    with pytest.raises(ValueError, match=message):
+        L.Softmax(axis=axis)
+
+
+@pytest.mark.parametrize("axis", [0, 4, -4, 5])
+def test_softmax_axis_must_be_an_axis_of_a_sample(axis):
+    with pytest.raises(ValueError, match=rf"Softmax: axis must lie in 1..3 or -3..-1 for inputs \(N, 4, 5, 3\) "
+                                         rf"\(axis 0 is the batch\), got {axis}"):
+        L.Softmax(axis=axis).build((4, 5, 3))

@@ -73,3 +73,50 @@ def test_without_onnx_the_error_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"pip install onnx onnxruntime \(in a clone of striate: pip install -e '\.\[onnx\]'\)"):
         striate.onnx.export(striate.models.lenet5(), tmp_path / "m.onnx")
+
+
+def small_classifier():
+    return striate.Sequential([L.Flatten(), L.Dense(3)], input_shape=(4, 4, 1), seed=0)
+
+
+def test_class_names_travel_in_the_metadata(tmp_path):
+    model = small_classifier()
+    model.class_names = ["T-shirt/top", "Trouser", "Pullover"]
+    striate.onnx.export(model, tmp_path / "m.onnx")
+    props = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
+    assert props == {"striate.class_names": '["T-shirt/top", "Trouser", "Pullover"]'}
+    assert striate.onnx.load(tmp_path / "m.onnx").class_names == ["T-shirt/top", "Trouser", "Pullover"]
+    striate.onnx.export(small_classifier(), tmp_path / "none.onnx")  # no names: no entry, None back
+    assert not onnx.load(str(tmp_path / "none.onnx")).metadata_props
+    assert striate.onnx.load(tmp_path / "none.onnx").class_names is None
+
+
+@pytest.mark.parametrize("value,message", [
+    ('["a", "b"]', r"metadata striate.class_names lists 2 names but the model outputs 3 values"),
+    ('["a", 2, "c"]', r"metadata striate.class_names must be a list of non-empty strings"),
+    ('{"a": 1}', r"metadata striate.class_names must be a list of non-empty strings"),
+    ("[a", r"metadata striate.class_names is not JSON"),
+])
+def test_class_names_that_do_not_fit_are_refused(tmp_path, value, message):
+    proto = striate.onnx.export(small_classifier())
+    onnx.helper.set_model_props(proto, {"striate.class_names": value})
+    path = tmp_path / "m.onnx"
+    path.write_bytes(proto.SerializeToString())
+    with pytest.raises(striate.FormatError, match=rf"{path}: {message}"):
+        striate.onnx.load(path)
+
+
+def test_predict_names_the_classes_of_an_exported_model(tmp_path, capsys):
+    from striate.cli.main import main
+
+    model = striate.Sequential([L.Conv2D(2, 3), L.Flatten(), L.Dense(2)], input_shape=(28, 28, 1), seed=0)
+    model.class_names = ["cat", "dog"]
+    model.save(tmp_path / "m.striate")
+    assert main(["export", str(tmp_path / "m.striate"), str(tmp_path / "m.onnx")]) == 0
+    from PIL import Image
+
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "x.png")
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m.onnx"), str(tmp_path / "x.png"), "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.split(": ", 1)[1].startswith(("cat (", "dog (")) and "cat" in out and "dog" in out

@@ -111,7 +111,7 @@ def test_external_data_inside_the_folder_is_read(tmp_path):
     np.testing.assert_array_equal(model.layers[0].params["kernel"], [[0, 1], [2, 3]])
 
 
-# ---- found by fuzz/fuzz_onnx.py (atheris) --------------------------------------------------
+# ---- malformed files kept in crashes/: each one is refused with a FormatError --------------------
 def test_an_external_location_that_is_not_utf8(tmp_path):
     """protobuf returns bytes for a string field holding invalid UTF-8: Path(bytes) was a TypeError."""
     from pathlib import Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -42,11 +43,27 @@ def model_argument(p, what: str = "a model file (.striate or checkpoint), a TOML
     p.add_argument("model", metavar="MODEL", help=f"{what}: {', '.join(models.MODELS)}")
 
 
-def load_model(spec: str, input_shape=None, classes: int | None = None, seed: int = 0):
+def is_untrained(spec: str) -> bool:
+    """Whether load_model(spec) gives random weights: a built-in name or a TOML config."""
+    return spec in models.MODELS or Path(spec).suffix == ".toml"
+
+
+def untrained_note(spec: str) -> None:
+    """Say on stderr that what a command computes with spec's weights was not learned."""
+    what = "a built-in model" if spec in models.MODELS else "a network described in TOML"
+    print(f"note: {spec} is {what} with untrained, random weights: what it computes was not learned "
+          "(give a file from `striate train --out FILE.striate` for a trained model)", file=sys.stderr)
+
+
+def load_model(spec: str, input_shape=None, classes: int | None = None, seed: int = 0, note: bool = True):
     """A model from a file, a TOML config (fresh weights) or a built-in name (fresh weights).
 
     input_shape and classes apply to configs and built-in names; a saved model keeps its own.
+    note: for fresh weights, say on stderr that they are untrained (commands that look
+    at the architecture alone, such as summary, pass False).
     """
+    if note and is_untrained(spec):
+        untrained_note(spec)
     if spec in models.MODELS:
         kwargs = {"seed": seed}
         if input_shape is not None:

@@ -32,7 +32,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     if args.samples < 1 or args.batch < 1:
         raise ValueError(f"--samples and --batch must be ≥ 1, got {args.samples} and {args.batch}")
-    model, note = at_fixed_size(load_model(args.model, args.input_shape, seed=args.seed))
+    model, note = at_fixed_size(load_model(args.model, args.input_shape, seed=args.seed, note=False))
     if note and not args.json:
         print(f"note: {note}")
     rows = checker.check(model, samples=None if args.all else args.samples, batch=args.batch, seed=args.seed)

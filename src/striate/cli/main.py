@@ -7,6 +7,7 @@ import os
 import sys
 import traceback
 
+from ..errors import TrainingDiverged
 from . import (convolve, evaluate, explain, export, features, filters, gradcheck, predict, summary,
                train, tune)
 
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("striate: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, OSError, RuntimeError, ImportError) as e:
+    except (ValueError, OSError, RuntimeError, ImportError, TrainingDiverged, MemoryError) as e:
         if args.debug:
             traceback.print_exc()
         print(f"striate {args.command}: error: {message(e)}", file=sys.stderr)
@@ -73,6 +74,9 @@ def message(e: BaseException) -> str:
     """What went wrong: an OSError from the system as "PATH: reason", others as their text."""
     if isinstance(e, OSError) and e.filename is not None and e.strerror:
         return f"{e.filename}: {e.strerror}"
+    if isinstance(e, MemoryError):  # NumPy's says "Unable to allocate 7.45 GiB for an array with shape ..."
+        detail = str(e)
+        return "not enough memory for this command" + (f": {detail[0].lower()}{detail[1:]}" if detail else "")
     return str(e) or type(e).__name__
 
 

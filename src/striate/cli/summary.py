@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    model, note = at_fixed_size(load_model(args.model, args.input_shape, args.classes))
+    model, note = at_fixed_size(load_model(args.model, args.input_shape, args.classes, note=False))
     if note and not args.json:
         print(f"note: {note}")
     if args.json:

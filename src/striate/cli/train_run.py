@@ -6,12 +6,15 @@ What a resumed run does (`--checkpoint FILE --resume`):
 - more epochs than the checkpoint's run planned extend it: its learning-rate schedule is
   re-planned over the new total (striate.resuming.RunPlan), and the run says so;
 - with a time budget, the number of epochs planned when the run began is kept.
-Interrupted (Ctrl-C), it says what the checkpoint holds and the command that carries on.
+Interrupted (Ctrl-C), it says what the checkpoint holds and the command that carries on —
+only of a checkpoint that belongs to this run (the one it resumed from, or one it wrote): a
+file left there by an earlier run is named as such.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ from pathlib import Path
 from .. import budget, datasets
 from ..callbacks import Callback
 from ..io import checkpoint
+from ..progress import plural
 from ..resuming import RunPlan, TrainingData
 
 
@@ -42,10 +46,6 @@ class BatchRecorder(Callback):
             self.points.append((self.epoch + (batch + 1) / self.batches,
                                 (sums[1] - self._previous[1]) / n, (sums[2] - self._previous[2]) / n))
         self._previous = sums
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def where(pos) -> str:
@@ -78,16 +78,34 @@ def epochs_for(args, recipe, model, x, y, x_val, ckpt, say) -> int:
     return plan.epochs
 
 
-def interrupted(args) -> int:
-    """What Ctrl-C leaves behind, and the command that carries on."""
-    if args.checkpoint and Path(args.checkpoint).exists():
-        pos = checkpoint.read(args.checkpoint).position
+def version(path) -> tuple | None:
+    """What tells one version of a file from the next (an atomic write makes a new inode), or None if absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def interrupted(args, resumed: bool, before: tuple | None) -> int:
+    """What Ctrl-C leaves behind, and the command that carries on.
+
+    before: version() of the checkpoint when fit began; resumed: fit carried on from it.
+    """
+    path, now = args.checkpoint, version(args.checkpoint) if args.checkpoint else None
+    if not path:
+        text = "nothing was saved (with --checkpoint FILE a run can be resumed)"
+    elif now is None:
+        text = (f"no checkpoint had been written to {path} yet, so nothing was saved: running the same command again "
+                "starts from the beginning (--checkpoint-every STEPS writes checkpoints more often)")
+    elif resumed or now != before:  # the checkpoint it carried on from, or one it wrote
         again = "run the same command again" if args.resume else "run the same command with --resume"
-        print(f"striate train: interrupted; {args.checkpoint} keeps the run as it was {where(pos)}: {again} to "
-              "carry on from there", file=sys.stderr)
+        text = (f"{path} keeps the run as it was {where(checkpoint.read(path).position)}: {again} to carry on "
+                "from there")
     else:
-        print("striate train: interrupted; nothing was saved (with --checkpoint FILE a run can be resumed)",
-              file=sys.stderr)
+        text = (f"this run had not written a checkpoint yet, so nothing of it was saved; {path} still holds the "
+                "checkpoint an earlier run wrote there. Running the same command again starts this run over")
+    print(f"striate train: interrupted; {text}", file=sys.stderr)
     return 130
 
 
@@ -126,19 +144,21 @@ def run(args, recipe, x, y, test, class_names, build_model) -> int:
             say(f"extending the run from {before} to {plural(epochs, 'epoch')}: its learning-rate schedule is "
                 f"re-planned over all {epochs} and goes on from step {ckpt.optimizer.iterations} of {epochs * steps}")
         elif start_epoch >= epochs:
-            say(f"the run has done its {plural(epochs, 'epoch')} already; give more --epochs to train it further")
+            say(f"the run has done {plural(start_epoch, 'epoch')} already; give more --epochs than {start_epoch} to "
+                "train it further")
     elif args.resume:
         say(f"no checkpoint at {args.checkpoint} yet: starting from the beginning")
     recorder = BatchRecorder(len(x), recipe.batch_size, start_epoch)
-    start = time.perf_counter()
+    start, before = time.perf_counter(), version(args.checkpoint) if args.checkpoint else None
     try:
         history = model.fit(x_fit, y, epochs=epochs, batch_size=recipe.batch_size,
                             validation_data=val or (x_test, y_test), verbose=0 if args.json else 1,
                             callbacks=[*callbacks, recorder], checkpoint=args.checkpoint,
                             checkpoint_every=args.checkpoint_every or "epoch", resume=True if args.resume else None)
     except KeyboardInterrupt:
-        return interrupted(args)
+        return interrupted(args, ckpt is not None, before)
     seconds = time.perf_counter() - start
+    done = max(epochs, start_epoch)  # a resumed run may have done more epochs than asked for now
     result = model.evaluate(x_test, y_test)
     written = {}
     if args.out:
@@ -152,12 +172,12 @@ def run(args, recipe, x, y, test, class_names, build_model) -> int:
         written["curves"] = str(viz.training_curves(history.history, Path(args.plots) / "curves.png", title,
                                                     recorder.points))
     if args.json:
-        print(json.dumps({"dataset": args.dataset, "model": name, "epochs": epochs, "recipe": recipe.describe(),
+        print(json.dumps({"dataset": args.dataset, "model": name, "epochs": done, "recipe": recipe.describe(),
                           "seconds": round(seconds, 2), "test_loss": result["loss"],
                           "test_accuracy": result["accuracy"], "history": history.history, "files": written}))
     else:
         print(f"test accuracy: {result['accuracy']:.4f} (loss {result['loss']:.4f}) "
-              f"after {plural(epochs, 'epoch')} in {seconds:.1f}s")
+              f"after {plural(done, 'epoch')} in {seconds:.1f}s")
         for what, path in written.items():
             print(f"wrote {what}: {path}")
     return 0

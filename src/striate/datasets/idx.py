@@ -56,7 +56,7 @@ def read_idx(path) -> np.ndarray:
             try:
                 array = np.empty(dims, dtype)
             except (ValueError, OverflowError, MemoryError) as e:  # e.g. (0, 2**32 - 1, ..., 2**32 - 1): no bytes,
-                # yet more elements along the other axes than NumPy can index (found by fuzz/fuzz_idx.py)
+                # yet more elements along the other axes than NumPy can index
                 raise FormatError(f"{path}: dimensions {dims} are not possible: {e}") from None
             if f.readinto(array.reshape(-1).view(np.uint8)) != nbytes:
                 raise FormatError(f"{path}: the file changed while it was read")

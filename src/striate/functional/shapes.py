@@ -14,6 +14,18 @@ Padding = tuple[Pair, Pair]  # ((top, bottom), (left, right))
 NO_PADDING: Padding = ((0, 0), (0, 0))
 
 
+def count(value, name: str, owner: str, minimum: int = 1) -> int:
+    """value as an int ≥ minimum: Python and NumPy ints are fine, bools and floats are not.
+
+    >>> count(3, "units", "Dense")
+    3
+    """
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        kind = "positive" if minimum == 1 else f">= {minimum}"
+        raise ValueError(f"{owner}: {name} must be a {kind} int, got {value!r}")
+    return int(value)
+
+
 def pair(value, name: str, owner: str, minimum: int = 1) -> Pair:
     """Turn an int or a pair of ints into a pair, refusing anything else.
 

@@ -6,6 +6,9 @@
     3. rename it over the target — one atomic step on POSIX and Windows;
     4. fsync the folder, so the rename itself survives a power cut.
 
+When the target is a symbolic link, the file it leads to is replaced and the link stays:
+the temporary file goes beside that file, in its folder.
+
 A process killed during 1 or 2 leaves the target untouched and, at worst, its temporary
 file, which the next successful write to the same target removes once that process is
 gone. A write that fails (a full disk, a read-only folder) removes its temporary file
@@ -24,7 +27,7 @@ from pathlib import Path
 
 def temporary_files(path) -> list[Path]:
     """The temporary files beside `path` that writes to it have made and not (yet) renamed."""
-    path = Path(path)
+    path = Path(path).resolve()
     return sorted(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
 
 
@@ -46,8 +49,8 @@ def _failure(e: OSError, path: Path, step: str) -> OSError:
 
 
 def write_atomically(path, chunks: Iterable) -> None:
-    """Write the byte chunks (bytes or memoryviews) to `path`, all or nothing."""
-    path = Path(path)
+    """Write the byte chunks (bytes or memoryviews) to `path`, all or nothing; through a symbolic link."""
+    path = Path(path).resolve()  # a rename onto a link would replace the link, not the file it leads to
     try:
         fd, tmp = _create_temporary(path)
     except OSError as e:  # a read-only or missing folder: say so about the target

@@ -25,9 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from .. import registry
+from .. import limits, registry
 from ..errors import FormatError, TrainingDiverged
 from ..inputs import count, kept
 from ..model import Sequential
@@ -200,12 +198,16 @@ class Checkpointer:
             self._write(pos)
 
     def _write(self, pos: Position) -> None:
-        """Write a checkpoint, unless the weights are no longer finite: the one on disk is then the last good one."""
+        """Write a checkpoint, unless a weight is past what a file may hold (NaN, inf, or beyond
+        limits.MAX_ABS_WEIGHT, as model_file.weights checks): the run has diverged, and the
+        checkpoint on disk stays the last good one."""
         for layer in self.model.layers:
-            for key, value in layer.params.items():
-                if not np.all(np.isfinite(value)):
+            for key, value in model_file.arrays(layer).items():
+                if problem := limits.bad_values(value):
+                    when = (f"epoch {pos.epoch + 1}, batch {pos.batch}" if pos.batch
+                            else f"the end of epoch {pos.epoch}")
                     raise TrainingDiverged(
-                        f"fit: {layer.name} {key} holds NaN or inf at epoch {pos.epoch + 1}, batch {pos.batch} "
-                        f"(optimizer step {self.model.optimizer.iterations}): training diverged. Try a lower "
-                        f"learning rate (it is {self.model.optimizer.current_lr:g}). {kept(self)}")
+                        f"fit: training diverged at {when} (optimizer step {self.model.optimizer.iterations}): "
+                        f"{layer.name}'s {key} {problem}. Try a lower learning rate (it is "
+                        f"{self.model.optimizer.current_lr:g}). {kept(self)}")
         write(self.path, self.model, self.callbacks, self.fit_args, pos)

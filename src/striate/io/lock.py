@@ -8,7 +8,8 @@ killed mid-epoch never leaves its checkpoint locked. Within one process a later 
 takes over the lock of an earlier one that stopped with an exception (a crash caught
 in a notebook, a test): the lock is between processes. The lock file itself stays:
 deleting it while another process waits on it would let two runs hold "the" lock.
-Where fcntl is missing (Windows) there is no lock.
+Where fcntl is missing (Windows) there is no lock. The name comes from the file a symbolic
+link leads to, so a link to a checkpoint and the checkpoint itself share one lock.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ _HELD: dict[str, "CheckpointLock"] = {}  # this process's locks, by the lock fil
 
 
 def lock_file(path) -> Path:
-    path = Path(path)
+    """The lock file of checkpoint `path`, beside the file it names once every symbolic link is
+    resolved: a link to a checkpoint and the checkpoint itself share one lock."""
+    path = Path(path).resolve()
     return path.with_name(f".{path.name}.lock")
 
 

@@ -3,6 +3,8 @@ for backward) and GELU (keeps its input x)."""
 
 from __future__ import annotations
 
+import numbers
+
 from ..functional import activation as F
 from ..functional import activation_extra as FX
 from .base import Layer
@@ -55,16 +57,30 @@ class Tanh(_Activation):
 
 
 class Softmax(Layer):
-    """Probabilities along the last axis: e^x / Σ e^x.
+    """Probabilities along one axis (the last by default): e^x / Σ e^x.
 
     For classification, prefer logits with the CrossEntropy loss, which fuses the
     softmax and is more stable; use this layer when the model must output probabilities.
+
+    Args:
+        axis: an axis of the batch (N, *sample shape) other than N: 1 .. rank of a sample,
+            or counted from the end, −1 .. −rank.
     """
 
     def __init__(self, axis=-1):
         super().__init__()
-        self.axis = axis
+        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+            raise ValueError(f"Softmax: axis must be an int, got {axis!r}")
+        self.axis = int(axis)
         self._remember(axis=axis)
+
+    def _build(self, input_shape, rng):
+        rank = len(input_shape)  # of one sample; the batch adds axis 0
+        if not (1 <= self.axis <= rank or -rank <= self.axis <= -1):
+            raise ValueError(f"{self.name}: axis must lie in 1..{rank} or -{rank}..-1 for inputs (N, "
+                             f"{', '.join('?' if d is None else str(d) for d in input_shape)}) (axis 0 is the "
+                             f"batch), got {self.axis}")
+        return input_shape
 
     def forward(self, x, training=False):
         x = self._check_input(x)

@@ -34,11 +34,11 @@ from __future__ import annotations
 
 import copy
 import inspect
-import numbers
 
 import numpy as np
 
 from .. import init
+from ..functional.shapes import count as positive_int  # an int ≥ 1, or a ValueError naming the argument
 
 
 class Layer:
@@ -197,13 +197,6 @@ class Layer:
 
     def backward(self, dy, input_grad: bool = True):  # pragma: no cover - abstract
         raise NotImplementedError
-
-
-def positive_int(value, name: str, owner: str) -> int:
-    """An int ≥ 1, or a ValueError naming the argument and echoing the value."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
-    return int(value)
 
 
 def grouped_filters(filters, groups, owner: str) -> tuple[int, int]:

@@ -14,10 +14,13 @@ and export_core.py (Dense, Flatten, Reshape, BatchNorm, Dropout, UpSampling2D, t
 activations). The default opset is 17, which every current runtime runs; a newer one
 (`opset=20`) writes GELU as one Gelu node and circular padding as one Pad(mode="wrap").
 Weights are exported as float32, the type every ONNX runtime supports for all these ops.
+A model's class names go into the file's metadata_props, under "striate.class_names", as
+a JSON list (label i is names[i]); striate.onnx.load reads them back.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .. import layers as L
@@ -29,6 +32,7 @@ from ._require import require_onnx
 from .graph import Graph
 
 OPSET = 17
+CLASS_NAMES = "striate.class_names"  # the metadata_props key of the class names
 
 EMIT = {
     L.Conv2D: conv.conv2d, L.Conv1D: conv.conv1d, L.Conv2DTranspose: conv.conv2d_transpose,
@@ -88,6 +92,8 @@ def export(model: Sequential, path=None, opset: int = OPSET):
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="striate", producer_version=_version(),
                               ir_version=helper.find_min_ir_version_for([helper.make_opsetid("", opset)]))
+    if model.class_names is not None:
+        helper.set_model_props(proto, {CLASS_NAMES: json.dumps([str(n) for n in model.class_names])})
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
         Path(path).write_bytes(proto.SerializeToString())

@@ -22,10 +22,15 @@ data files are read only from regular files in the model's own folder (symbolic 
 resolved), and every op is looked up in a fixed table. Every weight is checked
 (tensors.py) before it becomes an array, and each layer takes the graph's arrays as its
 parameters while it is built, so no shape read from the file makes striate draw weights.
+
+Class names written by striate.onnx.export (metadata_props "striate.class_names", a JSON
+list) become model.class_names; an entry that is not one non-empty string per output is
+refused, as in a striate model file.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,8 +39,10 @@ import numpy as np
 
 from .. import limits
 from ..errors import FormatError
+from ..io import class_names
 from ..model import Sequential
 from ._require import require_onnx
+from .exporter import CLASS_NAMES
 from .import_ops import OPS
 from .import_ops import Unsupported as _Unsupported
 from .tensors import EXTERNAL, checked_array, read_external
@@ -226,7 +233,23 @@ def load(path, input_shape=None) -> Sequential:
         importer = _Importer(proto, numpy_helper, helper)
         importer.start(proto.graph, input_shape)
         importer.run(list(proto.graph.node))
-        return importer.finish(proto.graph)
+        model = importer.finish(proto.graph)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, ArithmeticError) as e:  # _Unsupported,
         # a layer refusing its settings, a limit: whatever the graph's settings break is its fault
         raise FormatError(f"{path}: {e}") from e
+    model.class_names = saved_class_names(proto, model, path)
+    return model
+
+
+def saved_class_names(proto, model, path) -> list[str] | None:
+    """The class names in the file's metadata_props (striate.onnx.export's), checked; None if absent."""
+    entries = [p.value for p in proto.metadata_props if p.key == CLASS_NAMES]
+    if not entries:
+        return None
+    try:
+        names = json.loads(entries[-1])
+    except ValueError as e:
+        raise FormatError(f"{path}: metadata {CLASS_NAMES} is not JSON: {e}") from None
+    if problem := class_names.check(names, model.output_shape):
+        raise FormatError(f"{path}: metadata {CLASS_NAMES} {problem}")
+    return names

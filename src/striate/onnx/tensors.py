@@ -94,7 +94,7 @@ def read_external(tensor, path: Path, where: str) -> None:
     _, dims, size = nbytes(tensor, where)
     fields = _fields(tensor)
     if not all(isinstance(v, str) for v in fields.values()):  # protobuf hands invalid UTF-8 back as bytes
-        raise FormatError(f"{where}: external_data entries must be text (found by fuzz/fuzz_onnx.py)")
+        raise FormatError(f"{where}: external_data entries must be text")
     location = Path(fields.get("location", ""))
     folder = path.parent.resolve()
     target = folder / location
