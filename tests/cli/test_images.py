@@ -1,5 +1,7 @@
 """How an image file becomes a model's input: 16-bit scaled, transparency shown, photos cropped, notes said."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -61,3 +63,59 @@ def test_an_image_of_the_right_size_goes_in_without_a_note(digit_png):
     notes = []
     images.for_model(str(digit_png), (28, 28, 1), notes=notes)
     assert notes == []
+
+
+def png_stating(path, width, height):
+    """A small PNG file whose header states width×height pixels."""
+    from ..datasets.test_folder_hostile import png_bytes
+
+    path.write_bytes(png_bytes(width, height))
+    return path
+
+
+@pytest.mark.parametrize("side", [9000, 10000, 14000])  # under Pillow's warning, past it, past its error
+@pytest.mark.parametrize("command", ["predict", "features", "convolve", "stdin"])
+def test_an_image_over_the_pixel_limit_is_refused_before_decoding(command, side, tmp_path, model_file, capsys,
+                                                                 monkeypatch):
+    from ..memory import LIMIT, peak_bytes
+
+    path = png_stating(tmp_path / "huge.png", side, side)
+    argv = {"predict": ["predict", str(model_file), str(path)],
+            "features": ["features", str(model_file), str(path), "--out", str(tmp_path / "f.png")],
+            "convolve": ["convolve", str(path), "--out", str(tmp_path / "c.png")],
+            "stdin": ["predict", str(model_file), "-"]}[command]
+    if command == "stdin":
+        monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": open(path, "rb")})())
+    codes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's DecompressionBombWarning must not leak
+        assert peak_bytes(lambda: codes.append(main(argv))) < LIMIT
+    assert codes == [1]
+    err = capsys.readouterr().err
+    name = "standard input" if command == "stdin" else str(path)
+    assert f"error: {name}: the image states {side}×{side} = {side * side:,} pixels, over the limit of " in err
+    assert "STRIATE_MAX_IMAGE_PIXELS" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_cli_pixel_limit_can_be_raised(tmp_path):
+    from striate import limits
+
+    path = tmp_path / "a.png"
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(path)
+    with limits.raised(max_image_pixels=100):
+        with pytest.raises(ValueError, match=r"a.png: the image states 20×20 = 400 pixels, over the limit of 100"):
+            images.read(str(path))
+    assert images.read(str(path))[0].shape == (20, 20, 1)
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "standard input is empty: expected a PNG or JPEG image"),
+    (b"hello, not an image\n", "standard input is not a PNG or JPEG image"),
+])
+def test_standard_input_that_is_no_image_says_so(data, message, model_file, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": io.BytesIO(data)})())
+    assert main(["predict", str(model_file), "-"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {message}" in err and "BytesIO" not in err

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..datasets.folder import open_image
+from ..errors import FormatError
 from ..viz.backend import pillow
 from .common import dims
 
@@ -24,20 +26,28 @@ SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
 
 
 def _open(source: str):
+    """The image at `source` ("-": standard input), decoded once its stated size is within MAX_IMAGE_PIXELS."""
     Image = pillow()
-    name = "standard input" if source == "-" else source
+    if source == "-":
+        name, data = "standard input", sys.stdin.buffer.read()
+        if not data:
+            raise ValueError("standard input is empty: expected a PNG or JPEG image")
+        fp = io.BytesIO(data)
+    else:
+        name = fp = source
+        if not Path(source).exists():
+            raise FileNotFoundError(f"{source}: no such image file")
     try:
-        if source == "-":
-            img = Image.open(io.BytesIO(sys.stdin.buffer.read()))
-        else:
-            if not Path(source).exists():
-                raise FileNotFoundError(f"{source}: no such image file")
-            img = Image.open(source)
+        img = open_image(fp, name)
         img.load()
-    except (OSError, SyntaxError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise ValueError(f"{name}: not a readable PNG/JPEG image ({e})") from None
+    except FormatError:
+        raise
+    except Image.UnidentifiedImageError:
+        raise ValueError(f"{name} is not a PNG or JPEG image" if source == "-" else
+                         f"{name}: not a PNG/JPEG image (Pillow cannot identify it)") from None
+    except Exception as e:  # noqa: BLE001 - Pillow's decoders raise OSError, SyntaxError, ValueError,
+        # struct.error, ...: whatever a broken file makes them raise is its fault (as in datasets/folder.py)
+        raise ValueError(f"{name}: not a readable PNG/JPEG image ({type(e).__name__}: {e})") from None
     return img
 
 
