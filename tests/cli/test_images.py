@@ -119,3 +119,37 @@ def test_standard_input_that_is_no_image_says_so(data, message, model_file, caps
     assert main(["predict", str(model_file), "-"]) == 1
     err = capsys.readouterr().err
     assert f"error: {message}" in err and "BytesIO" not in err
+
+
+@pytest.mark.parametrize("command", ["predict", "features"])
+def test_an_any_size_model_refuses_an_image_too_large_for_it_and_says_what_fits(command, tmp_path, capsys):
+    import re
+
+    import striate
+    from striate import limits
+
+    from ..memory import LIMIT, peak_bytes
+
+    model_path = tmp_path / "fcn.striate"
+    striate.models.fcn(seed=0).save(model_path)
+
+    def run(side, traced=False):
+        path = tmp_path / f"{side}.png"
+        Image.fromarray(np.zeros((side, side), np.uint8)).save(path)
+        argv = [command, str(model_path), str(path)] + (["--out", str(tmp_path / "f")] if command == "features" else [])
+        codes = []
+        if traced:  # refused before anything the size of the image's activations is allocated
+            assert peak_bytes(lambda: codes.append(main(argv))) < LIMIT
+        else:
+            codes.append(main(argv))
+        return codes[0], capsys.readouterr().err
+
+    with limits.raised(max_activation=100_000):  # at 100×100 a patch matrix holds 720,000 values
+        code, err = run(100, traced=True)
+        assert code == 1
+        assert re.search(r"error: \S+100.png at 100×100 pixels: layers\[\d\] \(Conv2D\): .* is [\d,]+, over the limit "
+                         r"of 100,000 \(striate.limits.MAX_ACTIVATION\): resize the image to (\d+)×\1 pixels or less", err)
+        side = int(re.search(r"resize the image to (\d+)×", err).group(1))
+        assert 20 < side < 100
+        if command == "predict":  # (features draws a page of figures: slow)
+            assert run(side)[0] == 0

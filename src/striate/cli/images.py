@@ -12,11 +12,13 @@ How an image becomes a model's input (`for_model`), each step said in a note on 
 from __future__ import annotations
 
 import io
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from .. import limits
 from ..datasets.folder import open_image
 from ..errors import FormatError
 from ..viz.backend import pillow
@@ -141,6 +143,40 @@ def for_model(source: str, input_shape, resize: bool = True, invert: bool = Fals
         img = fit_size(img, h, w, notes)
         a = (np.asarray(img, np.float32) / 255).reshape(img.size[1], img.size[0], c)
     return 1 - a if invert else a
+
+
+def check_fits(model, x: np.ndarray, source: str) -> None:
+    """ValueError unless a model that takes any image size can run on image x (H, W, C) at its size.
+
+    Each layer's output and each convolution's patch matrix at this size must stay within
+    striate.limits.MAX_ACTIVATION values; the image is not shrunk to fit (that would change
+    what the model sees): the message says to what size to resize it.
+    """
+    if None not in model.input_shape[:2]:
+        return  # fixed-size models: their sizes were checked when the file was read
+    h, w = x.shape[:2]
+    name = "standard input" if source == "-" else source
+    try:
+        limits.check_input(model, x.shape, f"{name} at {w}×{h} pixels")
+    except limits.LimitError as e:
+        raise ValueError(f"{e.what} is {e.value:,}, over the limit of {limits.MAX_ACTIVATION:,} "
+                         f"(striate.limits.MAX_ACTIVATION): resize the image to {_fitting_size(model, x.shape)} "
+                         f"pixels or less, or raise the limit with STRIATE_MAX_ACTIVATION") from None
+
+
+def _fitting_size(model, shape) -> str:
+    """"W×H": the image's shape scaled down until the model fits MAX_ACTIVATION (sizes grow with the pixels)."""
+    h, w, c = shape
+    scale = 1.0
+    for _ in range(100):
+        try:
+            limits.check_input(model, (max(1, int(h * scale)), max(1, int(w * scale)), c), "")
+            return f"{max(1, int(w * scale))}×{max(1, int(h * scale))}"
+        except limits.LimitError as e:
+            scale *= min(0.99, math.sqrt(limits.MAX_ACTIVATION / e.value))
+        except ValueError:  # too small for the model's kernels
+            break
+    return "a smaller size"
 
 
 def light_background(image: np.ndarray) -> bool:

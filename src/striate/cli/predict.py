@@ -51,6 +51,7 @@ def run(args) -> int:
         notes = []
         x.append(images.for_model(src, model.input_shape, args.resize, args.invert, notes))
         images.say_notes(src, notes)
+        images.check_fits(model, x[-1], src)
     if model.input_shape[-1] == 1 and not args.invert:
         light = [src for src, xi in zip(args.images, x) if images.light_background(xi)]
         if light:
