@@ -44,9 +44,10 @@ def _open(source: str):
         img.load()
     except FormatError:
         raise
-    except Image.UnidentifiedImageError:
-        raise ValueError(f"{name} is not a PNG or JPEG image" if source == "-" else
-                         f"{name}: not a PNG/JPEG image (Pillow cannot identify it)") from None
+    except Image.UnidentifiedImageError as e:
+        if source == "-":  # Pillow's message would name a BytesIO object
+            raise ValueError("standard input is not a PNG or JPEG image") from None
+        raise ValueError(f"{name}: not a readable PNG/JPEG image ({e})") from None
     except Exception as e:  # noqa: BLE001 - Pillow's decoders raise OSError, SyntaxError, ValueError,
         # struct.error, ...: whatever a broken file makes them raise is its fault (as in datasets/folder.py)
         raise ValueError(f"{name}: not a readable PNG/JPEG image ({type(e).__name__}: {e})") from None
