@@ -167,6 +167,36 @@ def test_a_file_that_is_no_model_is_named_for_what_it_is(tmp_path, capsys, conte
     assert "header claims" not in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("keep", [100, 9, 30])
+def test_a_truncated_model_file_gets_the_readers_own_message(keep, model_file, tmp_path, capsys):
+    path = tmp_path / "cut.striate"
+    path.write_bytes(model_file.read_bytes()[:keep])
+    assert main(["predict", str(path), "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {path}: the header claims " in err and "truncated" in err and "text file" not in err
+
+
+@pytest.mark.parametrize("length", [264, 2**16 + 8])  # a header length whose first byte is 0x08, as ONNX's is
+def test_a_cut_header_is_not_taken_for_onnx(length, tmp_path):
+    from striate.io import file_kind
+
+    head = length.to_bytes(8, "little") + b'{"__metadata__":{"format":"striate"'
+    assert file_kind.describe(head, tmp_path / "m.striate", len(head)) is None
+
+
+def test_a_device_is_not_called_a_text_file(capsys):
+    assert main(["predict", "/dev/zero", "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert "/dev/zero: not a striate model file: it is not a regular file but a device or a pipe" in err
+
+
+def test_nul_bytes_are_not_text(tmp_path):
+    from striate.io import file_kind
+
+    assert file_kind.describe(bytes(7) + b"\x01" + bytes(56), tmp_path / "m.striate", 64) is None
+    assert file_kind.describe("x = 1\n# é".encode() * 8, tmp_path / "m", 64).startswith("a text file")
+
+
 def test_commands_take_onnx_models(model_file, digit_png, tmp_path, capsys):
     pytest.importorskip("onnx")
     assert main(["export", str(model_file), str(tmp_path / "m.onnx")]) == 0
