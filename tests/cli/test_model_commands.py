@@ -23,6 +23,28 @@ def test_evaluate_prints_accuracy_per_class_scores_and_confusion(model_file, fak
     assert png_size(plots / "mistakes.png")[0] > 0
 
 
+@pytest.mark.parametrize("cause", ["no matplotlib", "unwritable"])
+def test_evaluate_plots_are_checked_before_evaluating(cause, model_file, fake_mnist, tmp_path, capsys, monkeypatch):
+    import sys
+
+    from striate.cli import evaluate
+
+    def never(args):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr(evaluate, "load_data", never)
+    plots = tmp_path / "eval"
+    if cause == "no matplotlib":
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+    else:
+        plots = tmp_path / "file"
+        plots.write_text("a file, not a folder")
+    assert main(["evaluate", str(model_file), "--dataset", "mnist", "--data-dir", str(fake_mnist),
+                 "--plots", str(plots)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("striate evaluate: error: --plots ") and err.rstrip().endswith("nothing was evaluated")
+
+
 def test_evaluate_json_agrees_with_the_model(model_file, fake_mnist, capsys):
     assert main(["evaluate", str(model_file), "--dataset", "mnist", "--data-dir", str(fake_mnist), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)

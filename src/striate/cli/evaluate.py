@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics, models
+from . import preflight
 from .common import add_command, check_images, load_model, probabilities
 from .train import add_data_arguments, load_data
 
@@ -58,6 +59,9 @@ def run(args) -> int:
     if args.model in models.MODELS:
         raise ValueError(f"{args.model!r} is an untrained built-in model; evaluate a file from "
                          "`striate train --out FILE.striate`")
+    if args.plots:  # before the evaluation, not after it
+        preflight.matplotlib("--plots", "evaluated")
+        preflight.writable_dir(args.plots, "--plots", work="evaluated")
     model = load_model(args.model)
     ((x, y), (x_test, y_test)), class_names = load_data(args)
     if args.split == "test":
