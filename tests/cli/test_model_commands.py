@@ -45,6 +45,28 @@ def test_evaluate_plots_are_checked_before_evaluating(cause, model_file, fake_mn
     assert err.startswith("striate evaluate: error: --plots ") and err.rstrip().endswith("nothing was evaluated")
 
 
+def test_class_names_that_do_not_print_are_escaped_by_predict_and_evaluate(tmp_path, capsys):
+    from .conftest import write_folder
+
+    names = ["ok name", "tab\there", "line\nbreak", "\u202eevil"]
+    folder = write_folder(tmp_path / "odd", dict(zip(names, (0.1, 0.4, 0.7, 0.95))), per_class=3, size=28)
+    model = tmp_path / "odd.striate"
+    assert main(["train", "--dataset", f"folder:{folder}", "--color-mode", "grayscale", "--epochs", "1",
+                 "--out", str(model), "--json"]) == 0
+    capsys.readouterr()
+    image = write_png(tmp_path / "x.png", np.full((28, 28), 0.5))
+    assert main(["predict", str(model), str(image), "--top", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "\u202e" not in out and "\t" not in out
+    for shown in ("ok name (", "tab\\there (", "line\\nbreak (", "\\u202eevil ("):
+        assert shown in out
+    assert main(["evaluate", str(model), "--dataset", f"folder:{folder}", "--color-mode", "grayscale"]) == 0
+    out = capsys.readouterr().out
+    assert "\u202e" not in out and "\t" not in out
+    for shown in ("0 line\\nbreak", "1 ok name", "2 tab\\there", "3 \\u202eevil"):  # sorted folder names
+        assert shown in out
+
+
 def test_evaluate_json_agrees_with_the_model(model_file, fake_mnist, capsys):
     assert main(["evaluate", str(model_file), "--dataset", "mnist", "--data-dir", str(fake_mnist), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
