@@ -153,3 +153,27 @@ def test_an_any_size_model_refuses_an_image_too_large_for_it_and_says_what_fits(
         assert 20 < side < 100
         if command == "predict":  # (features draws a page of figures: slow)
             assert run(side)[0] == 0
+
+
+@pytest.mark.parametrize("mode", ["L", "I;16", "LA"])
+def test_a_grey_image_given_to_a_colour_model_gets_a_note(mode, tmp_path, capsys):
+    import striate
+    from striate import layers as L
+
+    grey = np.full((28, 28), 100, np.uint8)
+    path = tmp_path / "grey.png"
+    if mode == "I;16":
+        Image.fromarray(grey.astype(np.uint16) * 257).save(path)
+    elif mode == "LA":
+        Image.fromarray(np.stack([grey, np.full_like(grey, 255)], axis=2), "LA").save(path)
+    else:
+        Image.fromarray(grey).save(path)
+    notes = []
+    x = images.for_model(str(path), (28, 28, 3), notes=notes)
+    assert x.shape == (28, 28, 3) and notes[-1] == "grey image copied into the three colour channels"
+    model = tmp_path / "rgb.striate"
+    striate.Sequential([L.Flatten(), L.Dense(2)], input_shape=(28, 28, 3), seed=0).save(model)
+    assert main(["predict", str(model), str(path)]) == 0
+    assert f"note: {path}: " in capsys.readouterr().err
+    images.for_model(str(path), (28, 28, 1), notes=(kept := []))
+    assert "grey image copied into the three colour channels" not in kept

@@ -4,7 +4,8 @@ How an image becomes a model's input (`for_model`), each step said in a note on 
 - 16-bit images are scaled from 0–65535 (not clipped at 255);
 - a transparent image is laid on the background that shows its drawing: white under dark
   ink, black under light ink (transparent pixels carry no colour of their own);
-- colour becomes grey (or grey colour) as the model's channels ask;
+- colour becomes grey, or grey becomes colour (the grey copied into red, green and blue),
+  as the model's channels ask;
 - an image of another shape is cropped to the model's aspect ratio around its centre,
   then resized, so that a 640×480 photo is not squashed: for 28×28, its central 480×480.
 """
@@ -25,6 +26,7 @@ from ..viz.backend import pillow
 from .common import dims
 
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
+GREY_TO_RGB = "grey image copied into the three colour channels"
 
 
 def _open(source: str):
@@ -96,10 +98,12 @@ def read(source: str, channels: int | None = None, notes: list | None = None):
         img = pillow().fromarray(np.round(a[..., 0] * 255).astype(np.uint8), "L")
         if channels == 3:
             a, img = np.repeat(a, 3, axis=2), img.convert("RGB")
+            notes.append(GREY_TO_RGB)
         return a, img
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         img = _flatten_alpha(img, notes)
-        grey = False
+    if channels == 3 and grey:
+        notes.append(GREY_TO_RGB)
     if channels == 1 and not grey:
         rgb = np.asarray(img.convert("RGB"))
         if (rgb.max(axis=2) != rgb.min(axis=2)).any():  # grey pictures stored as RGB need no note
