@@ -15,6 +15,7 @@ import gzip
 import io
 import json
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -130,7 +131,16 @@ def image_seeds() -> list[bytes]:
         buf = io.BytesIO()
         Image.fromarray(np.arange(np.prod(shape), dtype=np.uint8).reshape(shape) * 7).save(buf, fmt)
         out.append(buf.getvalue())
-    return out
+    return out + [_png_stating(14000, 14000)]
+
+
+def _png_stating(width: int, height: int) -> bytes:
+    """A PNG whose header states width×height over a few bytes of data: past MAX_IMAGE_PIXELS, and Pillow's own limit."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(bytes(16))) + chunk(b"IEND", b"")
 
 
 # ---- the checks ---------------------------------------------------------------
@@ -182,10 +192,18 @@ def check_toml(path: Path) -> None:
 
 
 def check_image(path: Path) -> None:
+    """Both image readers: an ImageFolder tree's (FormatError) and the command line's (ValueError)."""
+    from striate.cli import images
+
     try:
         folder.read_images([path])
     except FormatError as e:
         _named(e, path)
+    for channels in (None, 1, 3):
+        try:
+            images.read(str(path), channels)
+        except ValueError as e:
+            _named(e, path)
 
 
 READERS = {

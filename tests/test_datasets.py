@@ -170,3 +170,34 @@ def test_a_folder_of_the_other_mnist_is_refused_by_train(fashion_dir, capsys):
 def test_a_copy_of_your_own_is_taken_as_it_is(tmp_path, rng):
     (x, _), _ = striate.datasets.load("fashion-mnist", write_fake_mnist(tmp_path / "f", rng))
     assert len(x) == 64
+
+
+def write_labels_with_trailing_zeros(path, rng, trailing):
+    """A gzip test-labels file: a valid header and 10,000 labels, then `trailing` zero bytes."""
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(b"\x00\x00\x08\x01" + (10_000).to_bytes(4, "big"))
+        f.write(rng.integers(0, 10, 10_000).astype(np.uint8).tobytes())
+        zeros = bytes(2**20)
+        for _ in range(trailing // len(zeros)):
+            f.write(zeros)
+
+
+def test_a_gzip_bomb_of_test_labels_is_refused_cheaply(tmp_path, rng):
+    """The data-set check reads only what the labels can hold; the reader then names the trailing data."""
+    from tests.memory import raises_cheaply
+
+    folder = write_fake_mnist(tmp_path / "bomb", rng)
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    write_labels_with_trailing_zeros(folder / "t10k-labels-idx1-ubyte.gz", rng, 160 * 2**20)
+    raises_cheaply(striate.FormatError, lambda: striate.datasets.load("mnist", folder),
+                   match=r"t10k-labels-idx1-ubyte\.gz: .*trailing data")
+
+
+def test_damaged_gzip_test_labels_are_a_format_error_naming_the_file(tmp_path, rng):
+    folder = write_fake_mnist(tmp_path / "damaged", rng)
+    (folder / "t10k-labels-idx1-ubyte").unlink()
+    data = bytearray(gzip.compress(b"\x00\x00\x08\x01" + (10_000).to_bytes(4, "big") + bytes(10_000)))
+    data[20:40] = bytes(b ^ 0xFF for b in data[20:40])  # inside the deflate stream
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(data))
+    with pytest.raises(striate.FormatError, match=r"t10k-labels-idx1-ubyte\.gz: cannot read IDX data"):
+        striate.datasets.load("mnist", folder)

@@ -8,7 +8,9 @@ with these limits *before* it makes an array, so a forged size is refused, never
     MAX_PARAMS         2**28 (268 M)    parameters (and layer state) of a network read from a
                                         file: 1 GiB of float32; a TOML config's layers too
     MAX_ACTIVATION     2**27 (134 M)    values in one sample's output of any layer (and the
-                                        input): 512 MiB of float32 per sample
+                                        input), and in one sample's patch matrix of a
+                                        convolution (output pixels × kh·kw·C; a transposed
+                                        one's input pixels × kh·kw·F): 512 MiB of float32
     MAX_DATA_BYTES     2**31 (2 GiB)    the data one IDX file or CIFAR-10 batch file holds,
                                         after inflating; a tensor of an ONNX file
     MAX_IMAGE_PIXELS   2**26 (67 M)     pixels of one image file (an 8192×8192 photo fits)
@@ -29,6 +31,7 @@ Readers look the limits up when they run, so all three take effect at once.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from contextlib import contextmanager
@@ -75,7 +78,14 @@ def raised(**limits):
 
 
 class LimitError(ValueError):
-    """A size read from a file is over a limit; readers turn it into their own error, naming the file."""
+    """A size read from a file is over a limit; readers turn it into their own error, naming the file.
+
+    `what` names the size and `value` is it (a Python int), for callers that word their own advice.
+    """
+
+    def __init__(self, message: str, what: str = "", value: int = 0):
+        super().__init__(message)
+        self.what, self.value = what, value
 
 
 # ---- sizes ----------------------------------------------------------------------
@@ -89,24 +99,74 @@ def check_size(n: int, limit_name: str, what: str) -> int:
     limit = globals()[limit_name]
     if n > limit:
         raise LimitError(f"{what} is {n:,}, over the limit of {limit:,} (striate.limits.{limit_name}; "
-                         f"raise it, or set STRIATE_{limit_name}, if you trust the file)")
+                         f"raise it, or set STRIATE_{limit_name}, if you trust the file)", what, n)
     return n
 
 
 def check_model(model, where: str) -> None:
-    """LimitError unless the built model's parameters and every activation are within the limits.
+    """LimitError unless the built model's parameters, every activation and every patch matrix are within the limits.
 
     Layers compute their output shapes with Python ints, but some then take products with
     NumPy (Flatten), which wrap past 2**63: the shapes are checked one by one here.
     """
     check_size(size(model.input_shape), "MAX_ACTIVATION", f"{where}: input_shape {model.input_shape}: one sample's size")
     for i, layer in enumerate(model.layers):
-        check_size(size(layer.output_shape), "MAX_ACTIVATION",
-                   f"{where}: layers[{i}] ({type(layer).__name__}): output shape {layer.output_shape}: one sample's size")
+        check_layer(layer, f"{where}: layers[{i}] ({type(layer).__name__})")
     for i, layer in enumerate(model.layers):
         check_settings(layer, f"{where}: layers[{i}] ({type(layer).__name__})")
     total = sum(size(a.shape) for layer in model.layers for a in (*layer.params.values(), *layer.state.values()))
     check_size(total, "MAX_PARAMS", f"{where}: the number of parameters")
+
+
+def check_layer(layer, where: str) -> None:
+    """LimitError unless one sample's output of a built layer, and its patch matrix if it has one, fit MAX_ACTIVATION.
+
+    A convolution's patch matrix (im2col) is its largest array: Conv2D(1, 1001, padding=500)
+    on a 1001×1001 image outputs 10**6 values but builds 10**12 on the way.
+    """
+    check_size(size(layer.output_shape), "MAX_ACTIVATION", f"{where}: output shape {layer.output_shape}: one sample's size")
+    patch = getattr(layer, "patch_values", None)
+    if patch is not None:
+        check_size(patch(), "MAX_ACTIVATION", f"{where}: its patch matrix (the im2col of one sample)")
+
+
+def check_input(model, input_shape, where: str) -> None:
+    """LimitError unless a model that takes any size keeps every layer within MAX_ACTIVATION for inputs of input_shape.
+
+    Each layer is sized for the input on a twin (see `sized`), so nothing is allocated.
+    The error is the largest size over the limit, whichever layer holds it.
+    """
+    shape = tuple(input_shape)
+    over = []
+    try:
+        check_size(size(shape), "MAX_ACTIVATION", f"{where}: the input {shape}: one sample's size")
+    except LimitError as e:
+        over.append(e)
+    for i, layer in enumerate(model.layers):
+        twin = layer if shape == layer.input_shape else sized(layer, shape)
+        try:
+            check_layer(twin, f"{where}: layers[{i}] ({type(layer).__name__})")
+        except LimitError as e:
+            over.append(e)
+        shape = twin.output_shape
+    if over:
+        raise max(over, key=lambda e: e.value)
+
+
+def sized(layer, input_shape):
+    """A twin of a built layer built for inputs of input_shape, with arrays that take no memory.
+
+    For the sizes alone (output_shape, patch_values): its initialisers (the attributes
+    P_init, as in counted_initialisers) return read-only zero views of their shape.
+    """
+    twin = copy.copy(layer)
+    twin.params, twin.grads, twin.state = {}, {}, {}
+    for attr, value in vars(layer).items():
+        if attr.endswith("_init") and callable(value):
+            setattr(twin, attr, lambda shape, rng=None: np.broadcast_to(np.zeros((), layer.dtype), tuple(shape)))
+    twin.input_shape = tuple(input_shape)
+    twin.output_shape = tuple(twin._build(twin.input_shape, np.random.default_rng(0)))
+    return twin
 
 
 MAX_SETTING = 2**31  # a size, stride, padding or dilation past it describes no image striate can hold

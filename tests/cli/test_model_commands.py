@@ -23,6 +23,50 @@ def test_evaluate_prints_accuracy_per_class_scores_and_confusion(model_file, fak
     assert png_size(plots / "mistakes.png")[0] > 0
 
 
+@pytest.mark.parametrize("cause", ["no matplotlib", "unwritable"])
+def test_evaluate_plots_are_checked_before_evaluating(cause, model_file, fake_mnist, tmp_path, capsys, monkeypatch):
+    import sys
+
+    from striate.cli import evaluate
+
+    def never(args):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr(evaluate, "load_data", never)
+    plots = tmp_path / "eval"
+    if cause == "no matplotlib":
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+    else:
+        plots = tmp_path / "file"
+        plots.write_text("a file, not a folder")
+    assert main(["evaluate", str(model_file), "--dataset", "mnist", "--data-dir", str(fake_mnist),
+                 "--plots", str(plots)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("striate evaluate: error: --plots ") and err.rstrip().endswith("nothing was evaluated")
+
+
+def test_class_names_that_do_not_print_are_escaped_by_predict_and_evaluate(tmp_path, capsys):
+    from .conftest import write_folder
+
+    names = ["ok name", "tab\there", "line\nbreak", "\u202eevil"]
+    folder = write_folder(tmp_path / "odd", dict(zip(names, (0.1, 0.4, 0.7, 0.95))), per_class=3, size=28)
+    model = tmp_path / "odd.striate"
+    assert main(["train", "--dataset", f"folder:{folder}", "--color-mode", "grayscale", "--epochs", "1",
+                 "--out", str(model), "--json"]) == 0
+    capsys.readouterr()
+    image = write_png(tmp_path / "x.png", np.full((28, 28), 0.5))
+    assert main(["predict", str(model), str(image), "--top", "4"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "\u202e" not in out and "\t" not in out
+    for shown in ("ok name (", "tab\\there (", "line\\nbreak (", "\\u202eevil ("):
+        assert shown in out
+    assert main(["evaluate", str(model), "--dataset", f"folder:{folder}", "--color-mode", "grayscale"]) == 0
+    out = capsys.readouterr().out
+    assert "\u202e" not in out and "\t" not in out
+    for shown in ("0 line\\nbreak", "1 ok name", "2 tab\\there", "3 \\u202eevil"):  # sorted folder names
+        assert shown in out
+
+
 def test_evaluate_json_agrees_with_the_model(model_file, fake_mnist, capsys):
     assert main(["evaluate", str(model_file), "--dataset", "mnist", "--data-dir", str(fake_mnist), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -198,6 +242,36 @@ def test_a_file_that_is_no_model_is_named_for_what_it_is(tmp_path, capsys, conte
     err = capsys.readouterr().err
     assert err.startswith(f"striate predict: error: {path}: not a striate model file: it is {what}")
     assert "header claims" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("keep", [100, 9, 30])
+def test_a_truncated_model_file_gets_the_readers_own_message(keep, model_file, tmp_path, capsys):
+    path = tmp_path / "cut.striate"
+    path.write_bytes(model_file.read_bytes()[:keep])
+    assert main(["predict", str(path), "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {path}: the header claims " in err and "truncated" in err and "text file" not in err
+
+
+@pytest.mark.parametrize("length", [264, 2**16 + 8])  # a header length whose first byte is 0x08, as ONNX's is
+def test_a_cut_header_is_not_taken_for_onnx(length, tmp_path):
+    from striate.io import file_kind
+
+    head = length.to_bytes(8, "little") + b'{"__metadata__":{"format":"striate"'
+    assert file_kind.describe(head, tmp_path / "m.striate", len(head)) is None
+
+
+def test_a_device_is_not_called_a_text_file(capsys):
+    assert main(["predict", "/dev/zero", "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert "/dev/zero: not a striate model file: it is not a regular file but a device or a pipe" in err
+
+
+def test_nul_bytes_are_not_text(tmp_path):
+    from striate.io import file_kind
+
+    assert file_kind.describe(bytes(7) + b"\x01" + bytes(56), tmp_path / "m.striate", 64) is None
+    assert file_kind.describe("x = 1\n# é".encode() * 8, tmp_path / "m", 64).startswith("a text file")
 
 
 def test_commands_take_onnx_models(model_file, digit_png, tmp_path, capsys):

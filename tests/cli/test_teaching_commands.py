@@ -145,6 +145,22 @@ def test_convolve_flip_is_true_convolution(tmp_path):
     assert png_size(tmp_path / "y.png") == (10, 10)
 
 
+def test_kernels_whose_names_end_alike_write_one_image_each(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src = write_png(tmp_path / "seven.png", np.random.default_rng(2).random((8, 8)))
+    (tmp_path / "other").mkdir()
+    (tmp_path / "k.txt").write_text("1 0\n0 0\n")
+    (tmp_path / "other" / "k.txt").write_text("0 0\n0 1\n")
+    assert main(["convolve", str(src), "--kernel", "k.txt", "--kernel", "other/k.txt", "--kernel", "sobel-x"]) == 0
+    out, err = capsys.readouterr()
+    assert "note: kernels k.txt and other/k.txt would both write seven-k.png; other/k.txt's result goes to seven-k-2.png" in err
+    assert "wrote seven-k.png" in out and "wrote seven-k-2.png" in out and "wrote seven-sobel-x.png" in out
+    assert png_size(tmp_path / "seven-k.png") == png_size(tmp_path / "seven-k-2.png") == (7, 7)
+    Image = pytest.importorskip("PIL.Image")
+    assert not np.array_equal(np.asarray(Image.open(tmp_path / "seven-k.png")),
+                              np.asarray(Image.open(tmp_path / "seven-k-2.png")))  # two results, not one twice
+
+
 @pytest.mark.parametrize("args,message", [
     (["--kernel", "nope"], "unknown kernel 'nope'; choose from sobel-x"),
     (["--padding", "-1"], "--padding must be a whole number ≥ 0 or 'same'"),

@@ -2,6 +2,7 @@
 
 import io
 import struct
+import warnings
 import zlib
 
 import numpy as np
@@ -32,10 +33,23 @@ def test_a_huge_stated_size_is_refused_before_decoding(tmp_path):
     assert "MAX_IMAGE_PIXELS" in message
 
 
-def test_pillows_own_bomb_error_is_a_format_error(tmp_path):
+def test_past_pillows_own_bomb_limit_striates_limit_speaks(tmp_path):
     path = tmp_path / "bomb.png"
-    path.write_bytes(png_bytes(60000, 60000))  # 3.6 G pixels: Pillow refuses it on open
-    raises_cheaply(FormatError, lambda: read_images([path]), r"bomb.png: not a readable image \(DecompressionBombError")
+    path.write_bytes(png_bytes(60000, 60000))  # 3.6 G pixels: Pillow's own check would raise its error on open
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        raises_cheaply(FormatError, lambda: read_images([path]),
+                       r"bomb.png: the image states 60000×60000 = 3,600,000,000 pixels, over the limit")
+
+
+def test_a_raised_limit_is_not_overruled_by_pillows(tmp_path):
+    path = tmp_path / "wide.png"
+    Image.fromarray(np.zeros((1, 100), np.uint8)).save(path)
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, 20  # Pillow would refuse 100 pixels
+    try:
+        assert read_images([path], color_mode="grayscale").shape == (1, 1, 100, 1)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def test_a_truncated_image_is_a_format_error(tmp_path):

@@ -1,8 +1,11 @@
 """SumPool2D, LPPool2D, WeightedAvgPool2D, ChannelMaxPool: naive loops, finite differences, PyTorch."""
 
+import re
+
 import numpy as np
 import pytest
 
+import striate
 from striate import layers as L
 from striate.functional.pool_extra import gaussian_weights
 
@@ -82,11 +85,42 @@ def test_l2_pool_hand_example_and_zero_windows():
     np.testing.assert_array_equal(layer.backward(np.ones((1, 1, 1, 1))), 0.0)  # no NaN
 
 
-def test_lp_pool_validates_p():
-    with pytest.raises(ValueError, match=r"LPPool2D: p must be a positive finite number .*, got 0"):
-        L.LPPool2D(0, 2)
-    with pytest.raises(ValueError, match=r"LPPool2D: p must be a positive finite number .*, got inf"):
-        L.LPPool2D(float("inf"), 2)
+@pytest.mark.parametrize("p", [0, 1e-30, 0.5, 64.5, float("inf"), float("nan"), True, "2"])
+def test_lp_pool_validates_p(p):
+    with pytest.raises(ValueError, match=rf"LPPool2D: p must be a number from 1 to 64 .*, got {re.escape(repr(p))}"):
+        L.LPPool2D(p, 2)
+
+
+def test_lp_pool_at_the_ends_of_its_range_stays_finite():
+    x = np.full((1, 2, 2, 1), 1.5, np.float32)
+    np.testing.assert_allclose(L.LPPool2D(1, 2).forward(x), [[[[6.0]]]])
+    np.testing.assert_allclose(L.LPPool2D(64, 2).forward(x), [[[[1.5 * 4 ** (1 / 64)]]]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("bad", [1e300, -1e39, float("inf"), float("nan")])
+def test_weighted_pool_refuses_weights_that_are_not_finite_as_float32(bad):
+    with pytest.raises(ValueError, match=rf"WeightedAvgPool2D: weights must be finite as float32 .*, got {re.escape(repr(bad))}"):
+        L.WeightedAvgPool2D(2, weights=[[bad, 0.25], [0.25, 0.25]])
+
+
+def test_configs_and_model_files_get_the_same_checks(tmp_path):
+    from striate.io import config
+
+    for layer in ('type = "WeightedAvgPool2D"\nkernel_size = 2\nweights = [[1e300, 0.0], [0.0, 0.0]]',
+                  'type = "LPPool2D"\np = 1e-30\nkernel_size = 2'):
+        path = tmp_path / "net.toml"
+        path.write_text(f"input_shape = [4, 4, 1]\n[[layers]]\n{layer}\n")
+        with pytest.raises(ValueError, match=rf"{path}: layers\[0\] .*(finite as float32|from 1 to 64)"):
+            config.load(path)
+    from striate.io import document, model_file
+
+    model = striate.Sequential([L.WeightedAvgPool2D(2, weights=[[0.25] * 2] * 2)], input_shape=(4, 4, 1))
+    arch = model_file.describe(model)
+    arch["layers"][0]["config"]["weights"] = [[1e300, 0.25], [0.25, 0.25]]
+    path = tmp_path / "m.striate"
+    document.write(path, "model", {"model": arch}, dict(model_file.weights(model)))  # a valid checksum
+    with pytest.raises(striate.FormatError, match=rf"{path}: .*weights must be finite as float32"):
+        striate.load(path)
 
 
 # ---- WeightedAvgPool2D ----------------------------------------------------------------

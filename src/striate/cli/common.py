@@ -145,3 +145,12 @@ def check_images(model, x_shape, what: str) -> None:
 def probabilities(model, x, batch_size: int = 256) -> np.ndarray:
     """Class probabilities (N, K): softmax of the outputs, unless the model ends in Softmax."""
     return model.predict_proba(x, batch_size=batch_size)
+
+
+def printable(name) -> str:
+    """A class name as it can be printed: unchanged when every character prints, else those that do not
+    (tab, newline, U+202E which reverses the text after it, ...) written as Python escapes: "a\\tb", "\\u202e"."""
+    name = str(name)
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)

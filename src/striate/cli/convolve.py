@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,23 @@ def output_path(args, name: str, several: bool) -> Path:
     return base.with_name(f"{base.stem}-{Path(name).stem}{base.suffix or '.png'}") if several else base
 
 
+def output_paths(args, names) -> dict:
+    """Each kernel's output path; two kernels whose names end alike (k.txt, ../other/k.txt) get -2, -3, ... added."""
+    paths, taken = {}, {}
+    for name in names:
+        path = first = output_path(args, name, len(names) > 1)
+        n = 1
+        while path in taken.values():
+            n += 1
+            path = first.with_name(f"{first.stem}-{n}{first.suffix}")
+        if n > 1:
+            earlier = next(k for k, v in taken.items() if v == first)
+            print(f"note: kernels {earlier} and {name} would both write {first}; {name}'s result goes to {path}",
+                  file=sys.stderr)
+        taken[name] = paths[name] = path
+    return paths
+
+
 def run(args) -> int:
     if args.stride < 1:
         raise ValueError(f"--stride must be ≥ 1, got {args.stride}")
@@ -66,6 +84,7 @@ def run(args) -> int:
     image, _ = images.read(args.image, 1 if args.gray else None)
     names = args.kernel or ["sobel-x"]
     kernels = {name: image_filters.get(name) for name in names}
+    paths = output_paths(args, list(kernels))
     results = {}
     what = "convolution (kernel rotated 180°)" if args.flip else "cross-correlation (kernel as given)"
     print(f"{args.image}: {image.shape[0]}×{image.shape[1]}×{image.shape[2]}; {what}, stride {args.stride}, "
@@ -73,7 +92,7 @@ def run(args) -> int:
     for name, kernel in kernels.items():
         y = image_filters.apply(image, kernel, args.flip, args.stride, padding)
         shown = image_filters.to_display(y, args.display, kernel)
-        path = viz.save_image(shown, output_path(args, name, len(kernels) > 1))
+        path = viz.save_image(shown, paths[name])
         results[name] = shown
         size = f"{y.shape[0]}×{y.shape[1]}"
         if padding != "same":  # the arithmetic, e.g. rows (37 + 2·0 − 5)/2 + 1 = 17

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics, models
-from .common import add_command, check_images, load_model, probabilities
+from . import preflight
+from .common import add_command, check_images, load_model, printable, probabilities
 from .train import add_data_arguments, load_data
 
 EXAMPLE = "striate evaluate lenet.striate --dataset mnist --plots eval/"
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
 
 def labels(class_names) -> list[str]:
     """"3 cat" for named classes; just "3" when the name is the number (MNIST)."""
-    return [str(n) if str(n) == str(i) else f"{i} {n}" for i, n in enumerate(class_names)]
+    return [str(n) if str(n) == str(i) else f"{i} {printable(n)}" for i, n in enumerate(class_names)]
 
 
 def confusion_text(cm, class_names) -> list[str]:
@@ -48,7 +49,7 @@ def check_classes(model, class_names, args) -> None:
     saved = getattr(model, "class_names", None)
     if saved and list(saved) != [str(n) for n in class_names]:
         def show(names):
-            return ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            return ", ".join(map(printable, names[:4])) + (", ..." if len(names) > 4 else "")
 
         raise ValueError(f"{args.model} was trained on the classes {show(list(saved))}, but {args.dataset} has "
                          f"{show([str(n) for n in class_names])}: evaluate it on the data set it was trained for")
@@ -58,6 +59,9 @@ def run(args) -> int:
     if args.model in models.MODELS:
         raise ValueError(f"{args.model!r} is an untrained built-in model; evaluate a file from "
                          "`striate train --out FILE.striate`")
+    if args.plots:  # before the evaluation, not after it
+        preflight.matplotlib("--plots", "evaluated")
+        preflight.writable_dir(args.plots, "--plots", work="evaluated")
     model = load_model(args.model)
     ((x, y), (x_test, y_test)), class_names = load_data(args)
     if args.split == "test":

@@ -38,6 +38,7 @@ def run(args) -> int:
     notes = []
     x = images.for_model(args.image, model.input_shape, args.resize, args.invert, notes)
     images.say_notes(args.image, notes)
+    images.check_fits(model, x, args.image)
     out = Path(args.out)
     source = "stdin" if args.image == "-" else Path(args.image).name
     viz.save_image(x, out / "input.png", scale=max(1, 112 // max(x.shape[0], 1)))

@@ -4,7 +4,8 @@ How an image becomes a model's input (`for_model`), each step said in a note on 
 - 16-bit images are scaled from 0–65535 (not clipped at 255);
 - a transparent image is laid on the background that shows its drawing: white under dark
   ink, black under light ink (transparent pixels carry no colour of their own);
-- colour becomes grey (or grey colour) as the model's channels ask;
+- colour becomes grey, or grey becomes colour (the grey copied into red, green and blue),
+  as the model's channels ask;
 - an image of another shape is cropped to the model's aspect ratio around its centre,
   then resized, so that a 640×480 photo is not squashed: for 28×28, its central 480×480.
 """
@@ -12,32 +13,46 @@ How an image becomes a model's input (`for_model`), each step said in a note on 
 from __future__ import annotations
 
 import io
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
+from .. import limits
+from ..datasets.folder import open_image
+from ..errors import FormatError
 from ..viz.backend import pillow
 from .common import dims
 
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
+GREY_TO_RGB = "grey image copied into the three colour channels"
 
 
 def _open(source: str):
+    """The image at `source` ("-": standard input), decoded once its stated size is within MAX_IMAGE_PIXELS."""
     Image = pillow()
-    name = "standard input" if source == "-" else source
+    if source == "-":
+        name, data = "standard input", sys.stdin.buffer.read()
+        if not data:
+            raise ValueError("standard input is empty: expected a PNG or JPEG image")
+        fp = io.BytesIO(data)
+    else:
+        name = fp = source
+        if not Path(source).exists():
+            raise FileNotFoundError(f"{source}: no such image file")
     try:
-        if source == "-":
-            img = Image.open(io.BytesIO(sys.stdin.buffer.read()))
-        else:
-            if not Path(source).exists():
-                raise FileNotFoundError(f"{source}: no such image file")
-            img = Image.open(source)
+        img = open_image(fp, name)
         img.load()
-    except (OSError, SyntaxError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
+    except FormatError:
+        raise
+    except Image.UnidentifiedImageError as e:
+        if source == "-":  # Pillow's message would name a BytesIO object
+            raise ValueError("standard input is not a PNG or JPEG image") from None
         raise ValueError(f"{name}: not a readable PNG/JPEG image ({e})") from None
+    except Exception as e:  # noqa: BLE001 - Pillow's decoders raise OSError, SyntaxError, ValueError,
+        # struct.error, ...: whatever a broken file makes them raise is its fault (as in datasets/folder.py)
+        raise ValueError(f"{name}: not a readable PNG/JPEG image ({type(e).__name__}: {e})") from None
     return img
 
 
@@ -83,10 +98,12 @@ def read(source: str, channels: int | None = None, notes: list | None = None):
         img = pillow().fromarray(np.round(a[..., 0] * 255).astype(np.uint8), "L")
         if channels == 3:
             a, img = np.repeat(a, 3, axis=2), img.convert("RGB")
+            notes.append(GREY_TO_RGB)
         return a, img
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         img = _flatten_alpha(img, notes)
-        grey = False
+    if channels == 3 and grey:
+        notes.append(GREY_TO_RGB)
     if channels == 1 and not grey:
         rgb = np.asarray(img.convert("RGB"))
         if (rgb.max(axis=2) != rgb.min(axis=2)).any():  # grey pictures stored as RGB need no note
@@ -131,6 +148,40 @@ def for_model(source: str, input_shape, resize: bool = True, invert: bool = Fals
         img = fit_size(img, h, w, notes)
         a = (np.asarray(img, np.float32) / 255).reshape(img.size[1], img.size[0], c)
     return 1 - a if invert else a
+
+
+def check_fits(model, x: np.ndarray, source: str) -> None:
+    """ValueError unless a model that takes any image size can run on image x (H, W, C) at its size.
+
+    Each layer's output and each convolution's patch matrix at this size must stay within
+    striate.limits.MAX_ACTIVATION values; the image is not shrunk to fit (that would change
+    what the model sees): the message says to what size to resize it.
+    """
+    if None not in model.input_shape[:2]:
+        return  # fixed-size models: their sizes were checked when the file was read
+    h, w = x.shape[:2]
+    name = "standard input" if source == "-" else source
+    try:
+        limits.check_input(model, x.shape, f"{name} at {w}×{h} pixels")
+    except limits.LimitError as e:
+        raise ValueError(f"{e.what} is {e.value:,}, over the limit of {limits.MAX_ACTIVATION:,} "
+                         f"(striate.limits.MAX_ACTIVATION): resize the image to {_fitting_size(model, x.shape)} "
+                         f"pixels or less, or raise the limit with STRIATE_MAX_ACTIVATION") from None
+
+
+def _fitting_size(model, shape) -> str:
+    """"W×H": the image's shape scaled down until the model fits MAX_ACTIVATION (sizes grow with the pixels)."""
+    h, w, c = shape
+    scale = 1.0
+    for _ in range(100):
+        try:
+            limits.check_input(model, (max(1, int(h * scale)), max(1, int(w * scale)), c), "")
+            return f"{max(1, int(w * scale))}×{max(1, int(h * scale))}"
+        except limits.LimitError as e:
+            scale *= min(0.99, math.sqrt(limits.MAX_ACTIVATION / e.value))
+        except ValueError:  # too small for the model's kernels
+            break
+    return "a smaller size"
 
 
 def light_background(image: np.ndarray) -> bool:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..datasets import catalog
 from . import images
-from .common import add_command, load_model, probabilities
+from .common import add_command, load_model, printable, probabilities
 
 EXAMPLE = """striate predict lenet.striate digit.png --classes mnist
 cat photo.jpg | striate predict cifar.striate - --classes cifar10 --top 3"""
@@ -51,6 +51,7 @@ def run(args) -> int:
         notes = []
         x.append(images.for_model(src, model.input_shape, args.resize, args.invert, notes))
         images.say_notes(src, notes)
+        images.check_fits(model, x[-1], src)
     if model.input_shape[-1] == 1 and not args.invert:
         light = [src for src, xi in zip(args.images, x) if images.light_background(xi)]
         if light:
@@ -71,6 +72,6 @@ def run(args) -> int:
         print(json.dumps({"model": args.model, "predictions": results}))
         return 0
     for r in results:
-        ranked = ", ".join(f"{t['class']} ({t['probability']:.1%})" for t in r["top"])
+        ranked = ", ".join(f"{printable(t['class'])} ({t['probability']:.1%})" for t in r["top"])
         print(f"{'stdin' if r['image'] == '-' else r['image']}: {ranked}")
     return 0

@@ -23,8 +23,8 @@ def writable_file(path, option: str) -> Path:
     return path
 
 
-def writable_dir(folder, option: str, shown=None) -> Path:
-    """Create `folder` if need be and check that files can be written in it."""
+def writable_dir(folder, option: str, shown=None, work: str = "trained") -> Path:
+    """Create `folder` if need be and check that files can be written in it; the error says nothing was `work`."""
     folder, shown = Path(folder), shown if shown is not None else folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -33,15 +33,15 @@ def writable_dir(folder, option: str, shown=None) -> Path:
         os.unlink(probe)
     except OSError as e:
         reason = e.strerror or str(e)
-        raise ValueError(f"{option} {shown}: cannot write there ({reason}); nothing was trained") from None
+        raise ValueError(f"{option} {shown}: cannot write there ({reason}); nothing was {work}") from None
     return folder
 
 
-def matplotlib(option: str) -> None:
-    """ImportError, before the run, when an option needs matplotlib and it is not installed."""
+def matplotlib(option: str, work: str = "trained") -> None:
+    """ImportError, before the run, when an option needs matplotlib and it is not installed; nothing was `work`."""
     try:
         import matplotlib  # noqa: F401
         import PIL  # noqa: F401
     except ImportError as e:
         raise ImportError(f"{option} draws pictures with matplotlib and Pillow, and {e.name} is not installed: "
-                          f"{INSTALL}; nothing was trained") from None
+                          f"{INSTALL}; nothing was {work}") from None

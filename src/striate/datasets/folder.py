@@ -14,6 +14,7 @@ hidden files and other files are skipped. Pillow is an optional dependency:
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,40 @@ def check_pixels(img, path) -> None:
     width, height = img.size
     if width * height > limits.MAX_IMAGE_PIXELS:
         raise FormatError(f"{path}: the image states {width}×{height} = {width * height:,} pixels, over the limit "
-                          f"of {limits.MAX_IMAGE_PIXELS:,} (striate.limits.MAX_IMAGE_PIXELS)")
+                          f"of {limits.MAX_IMAGE_PIXELS:,} (striate.limits.MAX_IMAGE_PIXELS; raise it, or set "
+                          f"STRIATE_MAX_IMAGE_PIXELS, if you trust the file)")
+
+
+@contextmanager
+def _striates_pixel_limit(Image):
+    """Pillow's own bomb check (a warning past 89 M pixels, an error past twice that) off: check_pixels decides.
+
+    Pillow looks its limit up in Image.open; with it on, an image over striate's limit
+    would leak a warning or raise Pillow's error first, and one allowed by a raised
+    striate limit would still be refused.
+    """
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def open_image(fp, path):
+    """Image.open(fp) (a path or a binary file), its stated size checked before anything is decoded.
+
+    Raises FormatError naming `path` when the size is over striate.limits.MAX_IMAGE_PIXELS;
+    Pillow's own errors (UnidentifiedImageError, ...) pass through.
+    """
+    Image = _pillow()
+    with _striates_pixel_limit(Image):
+        img = Image.open(fp)  # reads the header only: the size is known before decoding
+    try:
+        check_pixels(img, path)
+    except FormatError:
+        img.close()
+        raise
+    return img
 
 
 def read_images(files, image_size=None, color_mode: str = "rgb") -> np.ndarray:
@@ -93,8 +127,7 @@ def read_images(files, image_size=None, color_mode: str = "rgb") -> np.ndarray:
     out = None
     for i, path in enumerate(files):
         try:
-            with Image.open(path) as img:  # reads the header only: the size is known before decoding
-                check_pixels(img, path)
+            with open_image(path, path) as img:
                 img = img.convert(mode)
                 if size is not None and img.size != (size[1], size[0]):
                     img = img.resize((size[1], size[0]), Image.Resampling.BILINEAR)

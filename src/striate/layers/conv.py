@@ -97,6 +97,15 @@ class Conv2D(Layer):
         before it is built."""
         return getattr(self, "_pad", None)
 
+    def patch_values(self) -> int:
+        """Values in one sample's patch matrix (im2col): output pixels × kh·kw·C, a Python int.
+
+        The matrix the reference path builds, and the largest array of a forward pass:
+        a 1001×1001 kernel over a 1001×1001 image with "same" padding asks for 10**12.
+        """
+        (ho, wo, _), (kh, kw), c = self.output_shape, self.kernel_size, self.input_shape[-1]
+        return (ho or 1) * (wo or 1) * kh * kw * c
+
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)
         if None in self.input_shape[:2]:

@@ -81,6 +81,10 @@ class Conv1D(Layer):
         pad = getattr(self, "_pad", None)
         return None if pad is None else pad[1]
 
+    def patch_values(self) -> int:
+        """Values in one sample's patch matrix (im2col): output positions × k·C, a Python int."""
+        return (self.output_shape[0] or 1) * self.kernel_size * self.input_shape[-1]
+
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, L, C)
         if self.input_shape[0] is None:

@@ -91,6 +91,11 @@ class Conv2DTranspose(Layer):
                                  f"for input_shape {input_shape}")
         return (ho, wo, self.filters)
 
+    def patch_values(self) -> int:
+        """Values in one sample's patch matrix (x @ Wᵀ, before col2im): input pixels × kh·kw·F, a Python int."""
+        (h, w, _), (kh, kw) = self.input_shape, self.kernel_size
+        return (h or 1) * (w or 1) * kh * kw * self.filters
+
     def forward(self, x, training=False):
         x = self._check_input(x)  # (N, H, W, C)
         args = (x, self.params["kernel"], self.params.get("bias"), self.stride, self.padding, self.output_padding,

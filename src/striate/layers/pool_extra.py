@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -29,13 +28,20 @@ class SumPool2D(_Pool2D):
         return F.sum_pool2d_backward(dy, self._cache, self.kernel_size, self.stride, self.padding)
 
 
+MIN_P, MAX_P = 1, 64  # LPPool2D's powers: see its docstring
+
+
 class LPPool2D(_Pool2D):
     """Power-average pooling (Σ_window x^p)^(1/p), as torch.nn.LPPool2d.
 
     Args:
-        p: the power; 1 is sum pooling, 2 the L2 norm of each window ("L2 pooling"),
-            large p approaches max pooling. For p other than an even integer the inputs
-            must be non-negative (put it after a ReLU), as in PyTorch.
+        p: the power, 1 ≤ p ≤ 64; 1 is sum pooling, 2 the L2 norm of each window ("L2
+            pooling"), large p approaches max pooling. For p other than an even integer
+            the inputs must be non-negative (put it after a ReLU), as in PyTorch. Below 1
+            the result is no norm and the root 1/p overflows: a window of four values
+            near 1 sums to about 4, and p = 1e-30 makes that 4^(10^30) = inf (PyTorch takes
+            any p > 0). Past 64, x^p overflows float32 for every x above 4: MaxPool2D is
+            the limit p → ∞.
         kernel_size, stride, padding: as AvgPool2D.
 
     Shape: input (N, H, W, C) → output (N, Ho, Wo, C), Ho = (H + 2·padding − kh) // sh + 1.
@@ -44,8 +50,8 @@ class LPPool2D(_Pool2D):
 
     def __init__(self, p, kernel_size, stride=None, padding=0):
         super().__init__(kernel_size, stride, padding)
-        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 < p < math.inf:
-            raise ValueError(f"LPPool2D: p must be a positive finite number (MaxPool2D is p = ∞), got {p!r}")
+        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not MIN_P <= p <= MAX_P:
+            raise ValueError(f"LPPool2D: p must be a number from {MIN_P} to {MAX_P} (MaxPool2D is p = ∞), got {p!r}")
         self.p = float(p)
         self._remember(p=p, kernel_size=kernel_size, stride=stride, padding=padding)
 
@@ -69,7 +75,8 @@ class WeightedAvgPool2D(_Pool2D):
     Args:
         kernel_size, stride, padding: as AvgPool2D (zero padding).
         weights: "gaussian" (exp(−d²/2σ²) around the window's centre, normalised to sum 1),
-            "uniform" (1/(kh·kw): AvgPool2D), or an array of shape (kh, kw).
+            "uniform" (1/(kh·kw): AvgPool2D), or an array of shape (kh, kw) of values
+            finite as float32 (1e300 would become inf in a float32 model).
         sigma: the Gaussian's standard deviation in pixels.
         trainable: learn the weights (a parameter "weight", starting from `weights`);
             otherwise they are fixed and kept in layer.state["weight"].
@@ -94,6 +101,11 @@ class WeightedAvgPool2D(_Pool2D):
             if self._given.shape != self.kernel_size:
                 raise ValueError(f"{owner}: weights must have shape {self.kernel_size} (the kernel size), "
                                  f"got shape {self._given.shape}")
+            with np.errstate(over="ignore"):
+                narrowest = self._given.astype(np.float32)  # a model may be float32 or float64
+            if not np.isfinite(narrowest).all():
+                bad = self._given.ravel()[~np.isfinite(narrowest.ravel())][0]
+                raise ValueError(f"{owner}: weights must be finite as float32 (within ±3.4e38), got {float(bad)!r}")
             weights = self._given.tolist()  # a plain list in the config: comparable, printable, savable
         self._kind, self.sigma, self.trainable = weights, float(sigma), trainable
         # Computed by build, like any layer's initial parameters, rather than here: then
