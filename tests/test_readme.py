@@ -68,7 +68,7 @@ def write_small_mnist(folder: Path) -> None:
                 source = next(MNIST_DIR.glob(name + "*"))
                 write_idx(folder / name, read_idx(source)[:n])
     else:  # no real digits here: noise of the same shapes runs the snippets as well
-        from .test_datasets import write_fake_mnist
+        from .datasets.test_datasets import write_fake_mnist
 
         write_fake_mnist(folder, np.random.default_rng(0), n_train=2000, n_test=500)
 
@@ -78,7 +78,7 @@ def workspace(tmp_path_factory):
     """The folder the snippets run in, holding every file they name, and their environment."""
     pytest.importorskip("PIL")
     from .cli.conftest import write_folder, write_png
-    from .test_cifar import fake_batches, write_archive
+    from .datasets.test_cifar import fake_batches, write_archive
 
     root = tmp_path_factory.mktemp("readme")
     data = root / "data"

@@ -68,7 +68,7 @@ def test_tune_command_on_a_small_idx_data_set(tmp_path, rng, capsys):
 
     from striate.cli.main import main
 
-    from .test_datasets import write_fake_mnist
+    from .datasets.test_datasets import write_fake_mnist
 
     folder = write_fake_mnist(tmp_path / "m", rng)
     assert main(["tune", "--dataset", "mnist", "--data-dir", str(folder), "--depth", "1", "--kernel-size", "3", "5",
@@ -120,7 +120,7 @@ def test_ctrl_c_during_striate_tune_is_one_quiet_line(tmp_path):
     import time
     from pathlib import Path
 
-    from .test_datasets import write_fake_mnist
+    from .datasets.test_datasets import write_fake_mnist
 
     data = write_fake_mnist(tmp_path / "mnist", np.random.default_rng(0))
     root = Path(__file__).resolve().parents[1]

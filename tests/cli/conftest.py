@@ -5,7 +5,7 @@ import pytest
 
 from striate.cli.main import main
 
-from ..test_datasets import write_fake_mnist
+from ..datasets.test_datasets import write_fake_mnist
 
 
 def png_size(path):

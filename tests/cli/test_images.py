@@ -1,5 +1,6 @@
 """How an image file becomes a model's input: 16-bit scaled, transparency shown, photos cropped, notes said."""
 
+import io
 import warnings
 
 import numpy as np
@@ -85,7 +86,7 @@ def test_an_image_over_the_pixel_limit_is_refused_before_decoding(command, side,
             "convolve": ["convolve", str(path), "--out", str(tmp_path / "c.png")],
             "stdin": ["predict", str(model_file), "-"]}[command]
     if command == "stdin":
-        monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": open(path, "rb")})())
+        monkeypatch.setattr("sys.stdin", type("Stdin", (), {"buffer": io.BytesIO(path.read_bytes())})())
     codes = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Pillow's DecompressionBombWarning must not leak

@@ -80,7 +80,7 @@ def test_evaluate_json_agrees_with_the_model(model_file, fake_mnist, capsys):
 
 
 def test_evaluate_refuses_images_of_the_wrong_size(model_file, tmp_path, rng, capsys):
-    from ..test_cifar import fake_batches, write_archive
+    from ..datasets.test_cifar import fake_batches, write_archive
 
     write_archive(tmp_path / "cifar-10-binary.tar.gz", fake_batches(rng, per_file=2))
     assert main(["evaluate", str(model_file), "--dataset", "cifar10", "--data-dir", str(tmp_path)]) == 1
@@ -285,7 +285,7 @@ def test_commands_take_onnx_models(model_file, digit_png, tmp_path, capsys):
 
 
 def test_evaluate_refuses_a_data_set_with_other_classes(model_file, tmp_path, capsys):
-    from ..test_datasets import write_fake_mnist
+    from ..datasets.test_datasets import write_fake_mnist
 
     fashion = write_fake_mnist(tmp_path / "fashion", np.random.default_rng(1))
     assert main(["evaluate", str(model_file), "--dataset", "fashion-mnist", "--data-dir", str(fashion)]) == 1

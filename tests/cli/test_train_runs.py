@@ -12,7 +12,7 @@ from striate import recipes
 from striate.cli import train_run
 from striate.cli.main import main
 
-from ..test_datasets import write_fake_mnist
+from ..datasets.test_datasets import write_fake_mnist
 from .conftest import write_folder, write_png
 
 

@@ -14,7 +14,7 @@ from striate.datasets import read_idx, write_idx
 from striate.datasets.mnist import load_folder
 
 from ..memory import raises_cheaply
-from ..test_datasets import write_fake_mnist
+from .test_datasets import write_fake_mnist
 
 
 def idx_header(code, dims):

@@ -6,7 +6,7 @@ import pytest
 
 from striate.cli.main import main
 
-from .test_datasets import write_fake_mnist
+from ..datasets.test_datasets import write_fake_mnist
 
 
 def test_train_prints_epochs_and_test_accuracy(tmp_path, rng, capsys):
@@ -45,7 +45,7 @@ def test_train_finds_data_through_striate_data(tmp_path, rng, capsys, monkeypatc
 
 
 def test_train_on_cifar10_binary(tmp_path, rng, capsys):
-    from .test_cifar import fake_batches, write_archive
+    from ..datasets.test_cifar import fake_batches, write_archive
 
     write_archive(tmp_path / "cifar-10-binary.tar.gz", fake_batches(rng, per_file=4))
     assert main(["train", "--dataset", "cifar10", "--data-dir", str(tmp_path), "--epochs", "1", "--json"]) == 0

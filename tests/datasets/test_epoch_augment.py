@@ -6,7 +6,7 @@ import pytest
 from striate.callbacks import Callback
 from striate.datasets import EpochAugment, RandomFlip, RandomShift
 
-from .io import training_run as run
+from ..io import training_run as run
 
 
 def transforms():
