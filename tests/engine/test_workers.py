@@ -214,3 +214,23 @@ _inherited = None
 def _predict_inherited(_):
     model, x = _inherited
     return model.predict(x, batch_size=64)
+
+
+def test_a_worker_whose_parent_is_gone_leaves_quietly():
+    """Its answer finds a closed pipe (the parent was interrupted): no traceback on stderr."""
+    import json
+    import struct
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-m", "striate.engine.worker_main"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # nobody will read the answer
+    message = json.dumps({"op": "status"}).encode()
+    proc.stdin.write(struct.pack("<I", len(message)) + message)
+    proc.stdin.flush()
+    assert proc.wait(timeout=30) == 0
+    assert proc.stderr.read() == b""
+    proc.stdin.close()
+    proc.stderr.close()

@@ -23,6 +23,7 @@ The worker never imports the model or io: it builds its layers from the registry
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 
@@ -96,7 +97,10 @@ def main() -> None:
             reply = worker.handle(msg)
         except Exception as e:  # noqa: BLE001 - reported to the parent, which raises it
             reply = {"error": f"{type(e).__name__}: {e}"}
-        A.send(stdout, reply)
+        try:
+            A.send(stdout, reply)
+        except OSError:  # the parent is gone (Ctrl-C, a kill): nobody is left to answer
+            os._exit(0)  # at once and quietly, without flushing into the broken pipe again
 
 
 if __name__ == "__main__":
