@@ -173,7 +173,7 @@ class Sequential:
         loss = losses_mod.get(loss) if loss is not None else self.loss
         if loss is None:
             raise RuntimeError("Sequential.input_gradient(): compile the model first or give loss=")
-        x, y = self._check_data(x, y, "input_gradient")
+        x, y = inputs.check_data(x, y, "input_gradient")
         self._ensure_built(x)
         return self._engine.input_gradient(x, y, loss)
 
@@ -208,9 +208,6 @@ class Sequential:
         self._ensure_built(x)
         return self._engine.infer(x)
 
-    def _check_data(self, x, y, where: str):
-        return inputs.check_data(x, y, where)
-
     def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1,
             callbacks=None, initial_epoch=0, checkpoint=None, checkpoint_every="epoch", resume=None) -> History:
         """Train for `epochs` passes over (x, y) in shuffled mini-batches.
@@ -230,7 +227,7 @@ class Sequential:
         """
         if self.optimizer is None:
             raise RuntimeError("Sequential.fit(): call compile(optimizer, loss, metrics) first")
-        x, y = self._check_data(x, y, "fit")
+        x, y = inputs.check_data(x, y, "fit")
         epochs, batch_size = inputs.count(epochs, "epochs", "fit"), inputs.count(batch_size, "batch_size", "fit")
         initial_epoch = inputs.count(initial_epoch, "initial_epoch", "fit", minimum=0)
         self._ensure_built(x)
@@ -303,7 +300,7 @@ class Sequential:
         """Loss and metrics over (x, y), computed in batches: {"loss": ..., "accuracy": ...}."""
         # never compiled (just loaded): a classifier is scored with cross-entropy and accuracy
         loss, metrics = (self.loss, self.metrics) if self.loss is not None else classifier.default_scoring(self)
-        x, y = self._check_data(x, y, "evaluate")
+        x, y = inputs.check_data(x, y, "evaluate")
         batch_size = inputs.count(batch_size, "batch_size", "evaluate")
         sums = {"loss": 0.0, **{name: 0.0 for name, _ in metrics}}
         for start in range(0, len(x), batch_size):
