@@ -11,6 +11,9 @@ A Sequential owns one Runner and hands it every pass::
     input_gradient(x, y)    d loss / d x with the model's inference behaviour, on frozen
                             replicas of the layers: the model itself is left untouched
 
+Each pass runs with NumPy's ufunc buffer enlarged (ufunc_buffer.py); the caller's
+setting is back when it returns.
+
 `model` is a Sequential (anything with layers, loss, built, input_shape, output_shape,
 dtype and seed): the engine never imports the model module.
 """
@@ -21,7 +24,7 @@ import copy
 
 import numpy as np
 
-from . import inference, threads, workers
+from . import inference, threads, ufunc_buffer, workers
 from .shard import step
 from .steps import Plan, backward, forward, plan
 
@@ -40,10 +43,12 @@ class Runner:
         return current.steps
 
     def forward(self, x, training: bool):
-        return forward(self.steps(), x, training)
+        with ufunc_buffer.scope():
+            return forward(self.steps(), x, training)
 
     def backward(self, dy, input_grad: bool = True):
-        return backward(self.steps(), dy, input_grad)
+        with ufunc_buffer.scope():
+            return backward(self.steps(), dy, input_grad)
 
     def shards(self, n: int, training: bool):
         """The (start, stop) shards of a batch of n, or None when it runs whole."""
@@ -52,6 +57,10 @@ class Runner:
     def train(self, x, y):
         """The shard step of a batch (forward, loss, backward): fills the layers' grads
         with the batch's gradient and returns (loss, output)."""
+        with ufunc_buffer.scope():
+            return self._train(x, y)
+
+    def _train(self, x, y):
         model = self.model
         ranges = self.shards(len(x), training=True)
         if ranges is None:
@@ -75,7 +84,8 @@ class Runner:
         return loss, np.concatenate([out for _, out in results])
 
     def infer(self, x, piece: int | None = None):
-        return inference.infer(self, x, piece)
+        with ufunc_buffer.scope():
+            return inference.infer(self, x, piece)
 
     def input_gradient(self, x, y, loss):
         """d loss(model(x), y) / d x with inference behaviour (running statistics, no
@@ -83,5 +93,6 @@ class Runner:
         weights, grads, state, caches and generators are left as they were."""
         twins = plan([layer.replica(frozen=True) for layer in self.model.layers])
         loss = copy.copy(loss)
-        loss.forward(forward(twins, x, True), y)
-        return backward(twins, loss.backward(), input_grad=True)
+        with ufunc_buffer.scope():
+            loss.forward(forward(twins, x, True), y)
+            return backward(twins, loss.backward(), input_grad=True)

@@ -34,6 +34,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
+from . import ufunc_buffer
 from .steps import Plan
 
 MIN_SHARD = 16  # images per shard; smaller shards cost more in overhead than they gain
@@ -147,12 +148,19 @@ _AS_IS = nullcontext()
 
 
 def run(work, count: int) -> list:
-    """work(i) for i in range(count), in parallel, BLAS single-threaded; results in order."""
+    """work(i) for i in range(count), in parallel, BLAS single-threaded; results in order.
+    Each thread runs its work with the engine's ufunc buffer (ufunc_buffer.scope): a
+    thread does not inherit the caller's."""
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=max(cpu_count() - 1, 1), thread_name_prefix="striate")
+
+    def scoped(i):
+        with ufunc_buffer.scope():
+            return work(i)
+
     with one_blas_thread():
-        futures = [_pool.submit(work, i) for i in range(1, count)]
+        futures = [_pool.submit(scoped, i) for i in range(1, count)]
         try:
             first = work(0)  # the calling thread takes a shard too
             return [first] + [f.result() for f in futures]

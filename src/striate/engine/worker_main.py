@@ -32,6 +32,7 @@ import numpy as np
 from .. import registry
 from ..functional.switch import reference_path, set_reference
 from . import arena as A
+from . import ufunc_buffer
 from .shard import step
 from .steps import Plan, forward
 
@@ -56,14 +57,15 @@ class Worker:
         if "reference" in msg:
             set_reference(bool(msg["reference"]))
         x = self.mem.view(*msg["x"])
-        if op == "predict":
-            out = forward(self.plan.steps, x, False)
-        elif op == "train":
-            value, out = step(self.plan.steps, self.loss, x, self.mem.view(*msg["y"]), msg.get("weight", 1.0))
-            for (i, key), view in self.grads:
-                np.copyto(view, self.plan.layers[i].grads[key])
-        else:
+        if op not in ("predict", "train"):
             raise ValueError(f"unknown op {op!r}")
+        with ufunc_buffer.scope():  # as in the parent's own shard
+            if op == "predict":
+                out = forward(self.plan.steps, x, False)
+            else:
+                value, out = step(self.plan.steps, self.loss, x, self.mem.view(*msg["y"]), msg.get("weight", 1.0))
+                for (i, key), view in self.grads:
+                    np.copyto(view, self.plan.layers[i].grads[key])
         np.copyto(self.mem.view(msg["out"], out.shape, out.dtype), out)
         return {"loss": float(value)} if op == "train" else {}
 
