@@ -2,6 +2,10 @@
 
 Both follow PyTorch's update rules exactly, so a striate run and a PyTorch run from the
 same weights take the same steps. `lr` is a float or a schedule from striate.schedules.
+
+Updates are made in place, the products written into two scratch arrays per parameter
+(kept by the optimizer, not in its state) rather than into new temporaries each step;
+a layer's grads are read, never changed.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Optimizer:
         self.lr = lr if callable(lr) else float(lr)
         self.iterations = 0  # steps taken; the schedule's position
         self.state: dict[str, dict[str, np.ndarray]] = {}
+        self._scratch: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per slot, not part of the state
 
     @property
     def current_lr(self) -> float:
@@ -53,7 +58,14 @@ class Optimizer:
                     state = self.state[slot] = self._new_state(p)
                 elif any(v.dtype != p.dtype for v in state.values()):  # the model was converted (astype)
                     state = self.state[slot] = {k: v.astype(p.dtype) for k, v in state.items()}
-                self._update(p, layer.grads[key], state, lr)
+                self._update(p, layer.grads[key], state, lr, self._scratch_for(slot, p))
+
+    def _scratch_for(self, slot: str, p) -> tuple[np.ndarray, np.ndarray]:
+        """Two arrays like p, for the products of an update."""
+        kept = self._scratch.get(slot)
+        if kept is None or kept[0].shape != p.shape or kept[0].dtype != p.dtype:
+            kept = self._scratch[slot] = (np.empty_like(p), np.empty_like(p))
+        return kept
 
     def get_config(self) -> dict:  # pragma: no cover - abstract
         """The constructor arguments; lr is a number or a Schedule."""
@@ -91,7 +103,7 @@ class Optimizer:
     def _new_state(self, p) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _update(self, p, g, state, lr) -> None:  # pragma: no cover - abstract
+    def _update(self, p, g, state, lr, scratch) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
@@ -117,15 +129,21 @@ class SGD(Optimizer):
     def _new_state(self, p):
         return {"velocity": np.zeros_like(p)} if self.momentum else {}
 
-    def _update(self, p, g, state, lr):
-        if self.weight_decay:
-            g = g + self.weight_decay * p
+    def _update(self, p, g, state, lr, scratch):
+        s, t = scratch
+        if self.weight_decay:  # g ← g + weight_decay·p, into s: the layer's grads stay as they are
+            np.multiply(p, self.weight_decay, out=s)
+            g = np.add(g, s, out=s)
         if self.momentum:
             v = state["velocity"]
             v *= self.momentum
             v += g
-            g = g + self.momentum * v if self.nesterov else v
-        p -= lr * g
+            if self.nesterov:  # g + momentum·v
+                np.multiply(v, self.momentum, out=t)
+                g = np.add(g, t, out=t)
+            else:
+                g = v
+        p -= np.multiply(g, lr, out=s)
 
 
 class Adam(Optimizer):
@@ -151,19 +169,23 @@ class Adam(Optimizer):
     def _new_state(self, p):
         return {"m": np.zeros_like(p), "v": np.zeros_like(p)}
 
-    def _update(self, p, g, state, lr):
+    def _update(self, p, g, state, lr, scratch):
         b1, b2 = self.betas
         t = self.iterations
+        s, d = scratch
         if self.weight_decay:
             p *= 1 - lr * self.weight_decay
         m, v = state["m"], state["v"]
         m *= b1
-        m += (1 - b1) * g
+        m += np.multiply(g, 1 - b1, out=s)
         v *= b2
-        v += (1 - b2) * g * g
-        denom = np.sqrt(v / (1 - b2**t))
-        denom += self.eps
-        p -= (lr / (1 - b1**t)) * m / denom
+        np.multiply(g, 1 - b2, out=s)
+        v += np.multiply(s, g, out=s)  # (1 − β2)·g·g
+        np.divide(v, 1 - b2**t, out=d)
+        np.sqrt(d, out=d)
+        d += self.eps  # the denominator √(v / (1 − β2^t)) + eps
+        np.multiply(m, lr / (1 - b1**t), out=s)
+        p -= np.divide(s, d, out=s)
 
 
 OPTIMIZERS = {"sgd": SGD, "adam": Adam}
