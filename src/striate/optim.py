@@ -3,9 +3,10 @@
 Both follow PyTorch's update rules exactly, so a striate run and a PyTorch run from the
 same weights take the same steps. `lr` is a float or a schedule from striate.schedules.
 
-Updates are made in place, the products written into two scratch arrays per parameter
-(kept by the optimizer, not in its state) rather than into new temporaries each step;
-a layer's grads are read, never changed.
+Updates are made in place, their products written into two scratch arrays that every
+parameter shares in turn (kept by the optimizer, not in its state; one pair for all, so
+it stays in cache from one parameter to the next) rather than into new temporaries; a
+layer's grads are read, never changed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from .functional.fast.workspace import aligned_empty
 from .schedules import CosineDecay, OneCycle, Schedule, StepDecay
 
 __all__ = ["Optimizer", "SGD", "Adam", "get", "Schedule", "StepDecay", "CosineDecay", "OneCycle"]
@@ -40,7 +42,7 @@ class Optimizer:
         self.lr = lr if callable(lr) else float(lr)
         self.iterations = 0  # steps taken; the schedule's position
         self.state: dict[str, dict[str, np.ndarray]] = {}
-        self._scratch: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per slot, not part of the state
+        self._scratch: dict[np.dtype, np.ndarray] = {}  # (2, size) per dtype, shared by the parameters
 
     @property
     def current_lr(self) -> float:
@@ -58,14 +60,15 @@ class Optimizer:
                     state = self.state[slot] = self._new_state(p)
                 elif any(v.dtype != p.dtype for v in state.values()):  # the model was converted (astype)
                     state = self.state[slot] = {k: v.astype(p.dtype) for k, v in state.items()}
-                self._update(p, layer.grads[key], state, lr, self._scratch_for(slot, p))
+                self._update(p, layer.grads[key], state, lr, self._scratch_for(p))
 
-    def _scratch_for(self, slot: str, p) -> tuple[np.ndarray, np.ndarray]:
-        """Two arrays like p, for the products of an update."""
-        kept = self._scratch.get(slot)
-        if kept is None or kept[0].shape != p.shape or kept[0].dtype != p.dtype:
-            kept = self._scratch[slot] = (np.empty_like(p), np.empty_like(p))
-        return kept
+    def _scratch_for(self, p) -> tuple[np.ndarray, np.ndarray]:
+        """Two arrays of p's shape and dtype for the products of its update: views of the
+        optimizer's one scratch pair, grown to the largest parameter."""
+        kept = self._scratch.get(p.dtype)
+        if kept is None or kept.shape[1] < p.size:
+            kept = self._scratch[p.dtype] = aligned_empty((2, p.size), p.dtype)
+        return kept[0, : p.size].reshape(p.shape), kept[1, : p.size].reshape(p.shape)
 
     def get_config(self) -> dict:  # pragma: no cover - abstract
         """The constructor arguments; lr is a number or a Schedule."""
