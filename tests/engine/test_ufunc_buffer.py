@@ -87,6 +87,8 @@ def test_steps_run_with_the_engine_buffer_and_leave_the_users(user_setting, rng)
     model.input_gradient(x[:3], y[:3])
     assert np.getbufsize() == USER
     assert seen and {size for size, _ in seen} == {ufunc_buffer.UFUNC_BUFFER}
+    model.predict(x[:1])  # a single image runs as it is, outside the scope
+    assert seen[-1][0] == USER and np.getbufsize() == USER
 
 
 def test_an_error_inside_a_step_leaves_the_users_buffer(user_setting, rng):

@@ -28,6 +28,10 @@ the fastest. Measured on 2 cores (AVX-512 Xeon, OpenBLAS), float32::
   max/avg pooling       tiles         stride = kernel, no padding, sizes         1.3–1.8× faster than the taps;
                                       divisible                                  batch-1 latency 70 → 61 µs
                         taps          otherwise                                  running max of kh·kw slices
+  max pooling backward  mask          tiles and x ≥ POOL_MASK_BYTES: one         (64, 28, 28, 32): 0.47–0.62× the
+                                      broadcast comparison with y, one           taps' time; (128, 28, 28, 6):
+                                      product with dy                            0.60–0.67×; below 1 MB (LeNet-5's
+                        taps          otherwise: tap by tap, first winner        shards) 1.0–1.08×: no gain
 
 K = kh·kw·C (one patch), F filters, M = N·Ho·Wo output pixels, Wp the padded width.
 """
@@ -44,8 +48,10 @@ BAND_MAX_WASTE = 4  # Wp / kw: beyond, the band loses whatever the channels (C =
 BAND_MAX_BYTES = 8 << 20  # the band matrix itself
 BIAS_ROW = 4096  # numbers per row when a few filters' bias is added as one long row
 BIAS_MAX_FILTERS = 64  # more filters than this: a plain broadcast's inner loop is long enough
+POOL_MASK_BYTES = 1 << 20  # pooling input from which a tiled max-pool backward is one broadcast comparison
 
 INPUT_GRAD_METHODS = ("band", "full", "shift", "taps")
+POOL_BACKWARD_METHODS = ("mask", "taps")
 
 
 def chunks(n: int, bytes_per_image: int, chunk_bytes: int | None = None):
@@ -118,3 +124,22 @@ def pool_tiles(x_shape, kernel, stride, padding) -> bool:
     """Whether pooling windows are non-overlapping tiles that cover x exactly (2×2, stride 2)."""
     return (tuple(stride) == tuple(kernel) and padding == NO_PADDING
             and x_shape[1] % kernel[0] == 0 and x_shape[2] % kernel[1] == 0)
+
+
+def pool_backward_method(x_shape, itemsize: int, kernel, stride, padding) -> str:
+    """The max-pooling backward method, by the rule in the table above."""
+    nbytes = itemsize
+    for d in x_shape:
+        nbytes *= d
+    return "mask" if pool_tiles(x_shape, kernel, stride, padding) and nbytes >= POOL_MASK_BYTES else "taps"
+
+
+def check_pool_backward_method(method: str, x_shape, kernel, stride, padding) -> None:
+    """ValueError unless `method` is one of POOL_BACKWARD_METHODS and applies to this pooling."""
+    if method not in POOL_BACKWARD_METHODS:
+        raise ValueError(f"max_pool2d_backward: method must be one of {', '.join(POOL_BACKWARD_METHODS)}, "
+                         f"got {method!r}")
+    if method == "mask" and not pool_tiles(x_shape, kernel, stride, padding):
+        raise ValueError(f"max_pool2d_backward: method 'mask' needs windows that tile the input (stride = kernel, "
+                         f"no padding, sizes divisible), got kernel {tuple(kernel)}, stride {tuple(stride)}, "
+                         f"input {tuple(x_shape)}")

@@ -15,8 +15,8 @@ Max pooling keeps no switches: its cache is (x, y), and backward finds each wind
 winner again as its first pixel equal to y. For finite inputs that is the reference's
 argmax; a window holding NaN has y = NaN, which equals no pixel, so it sends nothing back.
 
-For tiles the backward pass is one broadcast comparison of x with y, then one product
-of that mask with dy (4-conv net's first pooling at batch 64, in its training step:
+For tiles of a large input (algorithms.pool_backward_method) the backward pass is one
+broadcast comparison of x with y, then one product of that mask with dy (4-conv net's first pooling at batch 64, in its training step:
 9.9 → 5.8 ms with NumPy's default ufunc buffer). Ties are found by counting the
 winners; only then are a window's later winners cleared, tap by tap.
 """
@@ -27,6 +27,7 @@ import numpy as np
 
 from ..pool import pool_output_hw
 from ..shapes import NO_PADDING, Pair, Padding
+from . import algorithms as A
 from .algorithms import pool_tiles
 from .patches import pad_nhwc, windows
 from .workspace import aligned_empty
@@ -76,8 +77,12 @@ def max_pool2d(x, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
     return y, (x, y)
 
 
-def max_pool2d_backward(dy, cache, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING):
+def max_pool2d_backward(dy, cache, kernel: Pair, stride: Pair, padding: Padding = NO_PADDING, *,
+                        method: str | None = None):
     """Route dy (N, Ho, Wo, C) to the first maximum of each window, as PyTorch does.
+
+    method: "mask" (windows that tile x: _tile_backward) or "taps" (any windows, below);
+    None lets algorithms.pool_backward_method choose.
 
     The winner of a window is its first pixel (row-major) equal to the window's max;
     `taken` marks the windows already served so that ties send the gradient once.
@@ -85,7 +90,11 @@ def max_pool2d_backward(dy, cache, kernel: Pair, stride: Pair, padding: Padding 
     window, so each tap's share is written straight into dx instead of added.
     """
     x, y = cache
-    if pool_tiles(x.shape, kernel, stride, padding):
+    if method is None:
+        method = A.pool_backward_method(x.shape, x.itemsize, kernel, stride, padding)
+    else:
+        A.check_pool_backward_method(method, x.shape, kernel, stride, padding)
+    if method == "mask":
         return _tile_backward(dy, x, y, kernel)
     out_hw = dy.shape[1:3]
     xp = pad_nhwc(x, padding, -np.inf)
@@ -121,11 +130,14 @@ def _tile_backward(dy, x, y, kernel: Pair):
     n, h, w, c = x.shape
     kh, kw = kernel
     rows, wo = n * (h // kh), w // kw
-    win = np.equal(x.reshape(rows, kh, wo, kw, c), y.reshape(rows, 1, wo, 1, c))
+    # order="C": left to choose, NumPy runs the inner loop over a broadcast axis of kw numbers
+    win = np.equal(x.reshape(rows, kh, wo, kw, c), y.reshape(rows, 1, wo, 1, c), order="C")
     if y.size and (np.count_nonzero(win) != y.size or np.isnan(y.min())):
         _first_only(win)
     dx = aligned_empty(x.shape, dy.dtype)
-    np.multiply(win, dy.reshape(rows, 1, wo, 1, c), out=dx.reshape(win.shape))
+    d5 = dx.reshape(win.shape)
+    np.copyto(d5, win)  # the mask as 0/1 numbers first: a cast inside the broadcast product is 2× slower
+    np.multiply(d5, dy.reshape(rows, 1, wo, 1, c), out=d5, order="C")
     return dx
 
 
