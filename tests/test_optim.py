@@ -12,7 +12,8 @@ class Params:
     """The part of a layer an optimizer sees: params and grads."""
 
     def __init__(self, rng, dtype=np.float64):
-        self.params = {"kernel": rng.standard_normal((6, 5)).astype(dtype), "bias": rng.standard_normal(5).astype(dtype)}
+        self.params = {"kernel": rng.standard_normal((6, 5)).astype(dtype),
+                       "bias": rng.standard_normal(5).astype(dtype)}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
 
 
@@ -47,7 +48,8 @@ def test_sgd_steps_equal_torch(settings, rng):
 
 @pytest.mark.parametrize("settings", ADAM_SETTINGS)
 def test_adam_steps_equal_torch_adamw(settings, rng):  # (AdamW decays by 0.01 unless told)
-    run_both(lambda: optim.Adam(**settings), lambda torch, ps: torch.optim.AdamW(ps, **{"weight_decay": 0.0, **settings}), rng)
+    run_both(lambda: optim.Adam(**settings),
+             lambda torch, ps: torch.optim.AdamW(ps, **{"weight_decay": 0.0, **settings}), rng)
 
 
 @pytest.mark.parametrize("make", [lambda: optim.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),

@@ -34,7 +34,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..functional.activation import relu_backward
+from ..functional import activation as F
+from ..functional import fast
+from ..functional.switch import reference_path
 from ..layers.activation import ReLU
 from ..layers.conv import Conv2D
 from ..layers.dense import Dense
@@ -49,7 +51,7 @@ def _relu_backward(dy, y, relu):
     dy = np.asarray(dy)
     if dy.shape != y.shape:
         raise ValueError(f"{relu.name}: backward expected dy of shape {y.shape}, got {dy.shape}")
-    return relu_backward(dy, y)
+    return (F if reference_path() else fast).relu_backward(dy, y)
 
 
 class LayerStep:

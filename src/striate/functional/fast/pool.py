@@ -16,9 +16,10 @@ winner again as its first pixel equal to y. For finite inputs that is the refere
 argmax; a window holding NaN has y = NaN, which equals no pixel, so it sends nothing back.
 
 For tiles of a large input (algorithms.pool_backward_method) the backward pass is one
-broadcast comparison of x with y, then one product of that mask with dy (4-conv net's first pooling at batch 64, in its training step:
-9.9 → 5.8 ms with NumPy's default ufunc buffer). Ties are found by counting the
-winners; only then are a window's later winners cleared, tap by tap.
+broadcast comparison of x with y, then one product of that mask with dy (4-conv net's
+first pooling at batch 64, in its training step: 9.9 → 5.8 ms with NumPy's default
+ufunc buffer). Ties are found by counting the winners; only then are a window's later
+winners cleared, tap by tap.
 """
 
 from __future__ import annotations
