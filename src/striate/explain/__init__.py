@@ -16,7 +16,7 @@ import numpy as np
 
 from . import backward as _backward
 from . import forward as _forward
-from . import winograd as _winograd
+from . import fast_conv as _fast_conv
 from .text import parse_matrix
 
 # The seeds' examples: a 5×5 binary image and an "X"-shaped 3×3 kernel (4 in the top-left
@@ -71,7 +71,7 @@ def winograd(x=None, kernel=None, tile: int = 2) -> str:
     """
     if x is None:
         x = IMAGE[:4, :4] if tile == 2 else np.pad(IMAGE, 1)[:6, :6]
-    return _winograd.explain(x, KERNEL if kernel is None else kernel, tile)
+    return _fast_conv.explain(x, KERNEL if kernel is None else kernel, tile)
 
 
 TOPICS = {"conv": conv, "pool": pool, "relu": relu, "softmax": softmax, "backward": backward, "winograd": winograd}

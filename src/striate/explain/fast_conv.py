@@ -12,6 +12,7 @@ the direct outputs come from striate.functional.conv2d, so the text and the libr
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -33,7 +34,7 @@ def layer_counts(m: int, size: int, channels: int, filters: int) -> dict[str, in
     """Tile × kernel multiplications of a stride-1 3×3 layer with size×size outputs, direct and by
     F(m×m, 3×3) (the output padded up to whole tiles)."""
     tiles = math.ceil(size / m) ** 2
-    direct, per_tile = counts(m)
+    _, per_tile = counts(m)
     return {"tiles": tiles, "direct": size * size * R * R * channels * filters,
             "winograd": tiles * per_tile * channels * filters}
 
@@ -48,6 +49,21 @@ def steps(d, g, m: int = 2) -> dict[str, np.ndarray]:
     y = at @ products @ at.T
     direct = F.conv2d(d[None, :, :, None], g[:, :, None, None])[0][0, :, :, 0]
     return {"U": u, "V": v, "M": products, "Y": y, "direct": direct}
+
+
+def exact(a, largest: int = 576) -> np.ndarray:
+    """a with its float rounding taken out, for the text: each value that lies within 1e-10 of
+    the array's largest |value| of a fraction with a denominator up to `largest` becomes that
+    fraction (1.9999999999999996 → 2, −1.4e−17 next to 1 → 0, 0.052083333333333336 → 5/96)."""
+    a = np.asarray(a, np.float64)
+    scale = float(np.abs(a).max()) or 1.0
+    out = a.copy()
+    for index, v in np.ndenumerate(a):
+        if np.isfinite(v):
+            f = Fraction(float(v)).limit_denominator(largest)
+            if abs(f.numerator / f.denominator - v) <= 1e-10 * scale:
+                out[index] = f.numerator / f.denominator
+    return out
 
 
 def float32_error(m: int, tiles: int = 1000, seed: int = 0) -> float:
@@ -71,7 +87,7 @@ def check(d, g, m: int) -> tuple[np.ndarray, np.ndarray]:
     n = m + R - 1
     d, g = np.atleast_2d(np.asarray(d, np.float64)), np.atleast_2d(np.asarray(g, np.float64))
     for option, a, want, what in [("--input", d, n, f"one input tile of F({m}×{m}, 3×3)"),
-                                  ("--kernel", g, R, "the kernel")]:
+                                  ("--kernel", g, R, f"F({m}×{m}, 3×3) is for 3×3 kernels")]:
         if a.ndim != 2 or a.shape != (want, want):
             got = "×".join(map(str, a.shape))
             raise ValueError(f"explain winograd: {option} must be {want}×{want} ({what}), got {got}")
@@ -159,12 +175,13 @@ def explain(d, g, m: int = 2) -> str:
     d, g = check(d, g, m)
     n = m + R - 1
     bt, gm, at = TRANSFORMS[m]
-    s = steps(d, g, m)
+    raw = steps(d, g, m)
+    s = {**raw, **{k: exact(raw[k]) for k in ("U", "V", "M", "Y")}}  # what a hand calculation gives
     direct_count, winograd_count = counts(m)
     lines = [f"Winograd F({m}×{m}, 3×3): {m}×{m} outputs of a 3×3 kernel over one {n}×{n} input tile", ""]
     lines += side_by_side([matrix(d), matrix(g)], ["input tile d", "kernel g"]) + [""]
 
-    lines += [f"1. The direct way: each output is 9 products of the tile and the kernel, added up", ""]
+    lines += ["1. The direct way: each output is 9 products of the tile and the kernel, added up", ""]
     shown = m * m if m == 2 else m
     lines += _direct(d, g, m, shown)
     if shown < m * m:
@@ -179,10 +196,10 @@ def explain(d, g, m: int = 2) -> str:
     lines += matrix(s["U"], fmt=fraction) + [""]
     only = "additions and subtractions" if set(np.unique(np.abs(bt))) <= {0, 1} else \
         "additions, subtractions and multiplications by the small constants in Bᵀ"
-    row = n if m == 2 else 1  # F(4×4, 3×3)'s sums run to 12 terms each: one is enough to see them
+    written = n if m == 2 else 1  # F(4×4, 3×3)'s sums run to 12 terms each: one is enough to see them
     lines += [f"The tile, transformed: V = Bᵀ d B, only {only};",
-              "its first row written out:" if row == n else "its first entry written out:"]
-    lines += _transform_row(bt, d, 0, row) + [""]
+              "its first row written out:" if written == n else "its first entry written out:"]
+    lines += _transform_row(bt, d, 0, written) + [""]
     lines += ["V"] + matrix(s["V"], fmt=fraction) + [""]
     lines += [f"The only place tile and kernel meet: M = U ⊙ V, {winograd_count} products"]
     cells = [[f"{times(s['U'][i, j], s['V'][i, j], fraction)} = {fraction(s['M'][i, j])}" for j in range(n)]
@@ -198,10 +215,11 @@ def explain(d, g, m: int = 2) -> str:
     lines += ["Y"] + matrix(s["Y"], fmt=fraction) + [""]
 
     lines += ["3. The same answer as the direct sum", ""]
-    lines += side_by_side([matrix(s["direct"]), matrix(s["Y"]), matrix(s["Y"] - s["direct"])],
+    lines += side_by_side([matrix(raw["direct"]), matrix(raw["Y"]), matrix(raw["Y"] - raw["direct"])],
                           ["direct", "Winograd", "difference"]) + [""]
-    agree = np.allclose(s["Y"], tile_correlate(d, g, m), rtol=0, atol=1e-12) and \
-        np.allclose(s["Y"], s["direct"], rtol=1e-9, atol=1e-9 * max(1.0, float(np.abs(s["direct"]).max())))
+    scale = max(1.0, float(np.abs(d).max() * np.abs(g).max()))  # rounding grows with the numbers' size
+    agree = np.allclose(raw["Y"], tile_correlate(d, g, m), rtol=0, atol=1e-12 * scale) and \
+        np.allclose(raw["Y"], raw["direct"], rtol=0, atol=1e-9 * scale)
     lines += ["Checked: Y " + ("equals" if agree else "DIFFERS FROM")
               + " striate.functional.conv2d's output and winograd_transforms.tile_correlate(d, g).", ""]
     return "\n".join(lines + _why(m))
