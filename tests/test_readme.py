@@ -149,7 +149,8 @@ def test_toml_blocks_build(workspace):
             assert model.built, f"README line {line}"
 
 
-OUTPUTS = {" #  Layer": ["summary", "seed-table"], "y[0,0]: the window": ["explain", "conv"]}
+OUTPUTS = {" #  Layer": ["summary", "seed-table"], "y[0,0]: the window": ["explain", "conv"],
+           "Winograd F(2×2, 3×3)": ["explain", "winograd"]}
 
 
 def test_text_blocks_are_what_the_commands_print(workspace):

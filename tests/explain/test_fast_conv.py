@@ -8,7 +8,7 @@ import pytest
 
 from striate import explain
 from striate.explain import fast_conv as lesson
-from striate.explain.text import fraction
+from striate.explain.text import fraction, number
 from striate.functional.fast.winograd_transforms import TRANSFORMS
 
 
@@ -116,23 +116,40 @@ def test_the_printed_transforms_are_the_modules_and_the_products_are_u_times_v(m
             assert value(a) == u[i, j] and value(b.strip("()")) == v[i, j] and value(c) == u[i, j] * v[i, j]
 
 
-def test_the_tile_transform_and_the_output_transform_are_written_out_as_sums():
+def written_sums(text: str, start: str, end: str) -> list[list[str]]:
+    """The sums written out between `start` and `end`, each "NAME = symbols = values = total" (wrapped
+    lines joined), as [name, symbols, values, total]."""
+    part = " ".join(text[text.index(start) + len(start):text.index(end)].split())
+    entries = re.split(r" (?=[VY]\[\d,\d\] = )", " " + part)
+    return [entry.split(" = ") for entry in entries if entry.strip()]
+
+
+@pytest.mark.parametrize("m", [2, 4])
+def test_the_tile_transform_and_the_output_transform_are_written_out_as_sums(m):
     rng = np.random.default_rng(3)
-    d, g = rng.integers(-5, 6, (4, 4)), rng.integers(-3, 4, (3, 3))
-    text = explain.winograd(d, g)
+    n = m + 2
+    d, g = rng.integers(-5, 6, (n, n)), rng.integers(-3, 4, (3, 3))
+    text = explain.winograd(d, g, tile=m)
+    bt = TRANSFORMS[m][0]
     v = block(text, "V")
-    rows = re.findall(r"^V\[0,(\d)\] = (.*?) = (.*) = (\S+)$", text, re.M)
-    assert [int(j) for j, *_ in rows] == [0, 1, 2, 3]  # the whole first row
-    for j, symbols, numbers, total in rows:
-        assert set(np.abs(np.outer(TRANSFORMS[2][0][0], TRANSFORMS[2][0][int(j)])).ravel()) <= {0, 1}
-        assert "·" not in symbols  # additions and subtractions only
-        pixels = {f"d[{a},{b}]": str(d[a, b]) for a in range(4) for b in range(4)}
+    sums = written_sums(text, "written out:", "\n\nV\n")
+    assert [name for name, *_ in sums] == [f"V[0,{j}]" for j in range(n if m == 2 else 1)]
+    pixels = {f"d[{a},{b}]": str(d[a, b]) for a in range(n) for b in range(n)}
+    for name, symbols, numbers, total in sums:
+        if m == 2:
+            assert "·" not in symbols  # Bᵀ holds 0, 1 and −1: additions and subtractions only
         substituted = re.sub(r"d\[\d,\d\]", lambda k: f"({pixels[k.group(0)]})", symbols)
-        assert evaluate(substituted) == evaluate(numbers) == value(total) == v[0, int(j)]
+        j = int(name[4])
+        assert evaluate(substituted) == evaluate(numbers) == value(total) == v[0, j] == (bt @ d @ bt.T)[0, j]
     y = block(text, "Y")
-    written = re.search(r"^Y\[0,0\] = (.*)\n +?= (.*) = (\S+)$", text, re.M)
-    assert "·" not in written.group(1)
-    assert evaluate(written.group(2)) == value(written.group(3)) == y[0, 0] == correlate(d, g)[0, 0]
+    m_printed = text[text.index("M = U ⊙ V"):text.index("Back to")]
+    products = {f"M[{i},{j}]": c for i, row in enumerate(m_printed.splitlines()[1:n + 1])
+                for j, c in enumerate(re.findall(r"= (\S+)", row))}
+    (name, symbols, numbers, total), = written_sums(text, "; the first is", "\n\nY\n")
+    if m == 2:
+        assert "·" not in symbols
+    substituted = re.sub(r"M\[\d,\d\]", lambda k: f"({products[k.group(0)]})", symbols)
+    assert evaluate(substituted) == evaluate(numbers) == value(total) == y[0, 0] == correlate(d, g)[0, 0]
 
 
 def test_the_default_is_the_corner_of_the_conv_lesson():
@@ -147,13 +164,8 @@ def test_the_halves_of_the_kernel_transform_are_exact_fractions():
     text = explain.winograd()  # the X-shaped kernel: U holds 5/4 and 3/4
     assert "1 5/4 3/4   1" in text and "1/2  1/2  1/2" in text
     assert fraction(1.25) == "5/4" and fraction(-1 / 6) == "−1/6" and fraction(2 - 4e-16) == "2"
-    assert fraction(0.3333) == "0.3333" and fraction(np.pi) == number_text(np.pi)
-
-
-def number_text(v):
-    from striate.explain.text import number
-
-    return number(v)
+    assert fraction(0.3333) == "0.3333" and fraction(np.pi) == number(np.pi) == "3.142"
+    assert lesson.exact([1.9999999999999996, -1.4e-17, 5 / 96 + 1e-17]).tolist() == [2, 0, 5 / 96]
 
 
 def test_the_counts_in_words_are_computed():

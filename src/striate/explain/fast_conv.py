@@ -249,13 +249,13 @@ def _why(m: int) -> list[str]:
              "In a layer with C input channels and F filters, the tile × kernel products are what counts:",
              "  U = G g Gᵀ for each (channel, filter) pair, once per kernel (once and for all at inference);",
              "  V = Bᵀ d B for each (tile, channel), shared by all F filters;",
-             f"  M summed over the channels: at each of the {w_count} positions (i, j), U[i,j] ⊙ V[i,j] for "
-             "all tiles,",
-             "    channels and filters is one matrix product (tiles, C) @ (C, F), which BLAS does fast;",
+             f"  M summed over the channels: at each of the {w_count} positions (i, j), the products "
+             "U[i,j]·V[i,j] of all",
+             "    tiles, channels and filters are one matrix product (tiles, C) @ (C, F), which BLAS does fast;",
              "  Y = Aᵀ M A for each (tile, filter), after the sum over channels.",
              f"Per tile and (channel, filter) pair that is {w_count} multiplications instead of {d_count} "
              f"({d_count / w_count:.3g}×); the transforms",
-             "cost additions in proportion to tiles·C, tiles·F and C·F, one factor smaller than the products'",
+             "cost work in proportion to tiles·C, tiles·F and C·F, one factor fewer than the products'",
              f"tiles·C·F. For a {size}×{size} output with C = {c}, F = {f}:",
              f"  direct: {size}·{size}·9·{c}·{f} = {layer[0][1]['direct']:,}"]
     for k, counted in layer:
