@@ -165,7 +165,7 @@ def test_the_halves_of_the_kernel_transform_are_exact_fractions():
     text = explain.winograd()  # the X-shaped kernel: U holds 5/4 and 3/4
     assert "1 5/4 3/4   1" in text and "1/2  1/2  1/2" in text
     assert fraction(1.25) == "5/4" and fraction(-1 / 6) == "−1/6" and fraction(2 - 4e-16) == "2"
-    assert fraction(0.3333) == "0.3333" and fraction(np.pi) == number(np.pi) == "3.142"
+    assert fraction(0.1) == "0.1" and fraction(0.3333) == "0.3333" and fraction(np.pi) == number(np.pi) == "3.142"
     assert lesson.exact([1.9999999999999996, -1.4e-17, 5 / 96 + 1e-17]).tolist() == [2, 0, 5 / 96]
 
 

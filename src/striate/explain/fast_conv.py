@@ -163,6 +163,7 @@ def _transform_row(bt, d, i: int, count: int) -> list[str]:
 
 
 def _direct(d, g, m: int, shown: int) -> list[str]:
+    """The first `shown` outputs of the direct way: each window beside its 9 products and their sum."""
     lines = []
     for n in range(shown):
         i, j = divmod(n, m)

@@ -16,13 +16,18 @@ def number(v) -> str:
 
 
 def fraction(v, largest: int = 576) -> str:
-    """1.25 → "5/4", −0.5 → "−1/2", 3.0 → "3": exact when v is a fraction with a denominator up
-    to `largest` (24² for the Winograd transforms' 1/24), else number(v)."""
+    """1.25 → "5/4", −0.5 → "−1/2", 1/6 → "1/6", 3.0 → "3": exact when v is a fraction whose
+    denominator divides into 2s and 3s (as the Winograd transforms' 1/2, 1/6, 1/24 do) up to
+    `largest` (24²), else number(v): 0.1 → "0.1"."""
     v = float(v)
     if v.is_integer() or not np.isfinite(v):
         return number(v)
     f = Fraction(v).limit_denominator(largest)
-    if abs(f.numerator / f.denominator - v) > 1e-12 * abs(v):
+    rest = f.denominator
+    for p in (2, 3):
+        while rest % p == 0:
+            rest //= p
+    if rest != 1 or abs(f.numerator / f.denominator - v) > 1e-12 * abs(v):
         return number(v)
     text = str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"  # 1.9999999999999996 → 2
     return text.replace("-", "−")
