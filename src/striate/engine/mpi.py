@@ -97,6 +97,11 @@ def world(timeout: float | None = None) -> Communicator:
     return _world
 
 
+def current() -> Communicator | None:
+    """The Communicator world() made, or None when this process has not joined the ranks."""
+    return _world
+
+
 class Communicator:
     """One model's link to the other ranks: broadcast, the gradient Allreduce, gathers.
 
