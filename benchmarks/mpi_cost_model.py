@@ -61,7 +61,8 @@ def seconds_per_image(model, batch: int = 32, steps: int = 3) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--latency-us", type=float, default=20.0, help="one message's latency α in µs (default 20)")
+    p.add_argument("--latency-us", type=float, default=20.0,
+                   help="one message's latency α in µs (default 20)")
     p.add_argument("--measured", help="the JSON written by benchmarks.mpi_scaling --json")
     p.add_argument("--models", nargs="+", default=[n for n in striate.models.CLASSIFIERS if n != "fcn"])
     args = p.parse_args()
@@ -86,8 +87,9 @@ def main() -> None:
                   f"{gbit} Gbit/s | " + " | ".join(cells) + " |")
     if args.measured:
         measured = json.loads(Path(args.measured).read_text())
-        print("\nthis machine (2 cores): predicted images/s = B / (B · t₁ / min(P, 2) + T_ar), t₁ = 1 / (1 process, "
-              "1 thread images/s), T_ar = the Allreduce alone as measured (shared memory, not a network)\n")
+        print("\nthis machine (2 cores): predicted images/s = B / (B · t₁ / min(P, 2) + T_ar), "
+              "t₁ = 1 / (1 process, 1 thread images/s), "
+              "T_ar = the Allreduce alone as measured (shared memory, not a network)\n")
         print("| model, global batch | ranks | predicted images/s | measured images/s | measured / predicted |")
         print("| --- | ---: | ---: | ---: | ---: |")
         for name, runs in measured.items():

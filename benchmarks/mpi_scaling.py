@@ -56,9 +56,11 @@ def rank_run(name: str, threads: int, distributed: bool) -> dict:
     y = rng.integers(0, 10, size=batch)
     comm = None
     if distributed:
-        model.distribute()
-        comm = model._engine.comm
-        comm.synchronize(model)
+        from striate.engine import mpi
+
+        comm = mpi.world()
+        model.distribute(comm)
+        comm.synchronize(model)  # as fit does first
     for _ in range(2):
         model.train_step(x, y)
     if comm is not None:
@@ -71,7 +73,8 @@ def rank_run(name: str, threads: int, distributed: bool) -> dict:
     result = {"images_per_s": batch * steps / seconds, "step_ms": 1000 * seconds / steps, "allreduce_ms": 0.0}
     result["allreduce_alone_ms"] = 0.0
     if comm is not None:
-        result["allreduce_ms"] = 1000 * (comm.allreduce_seconds - reduce_before) / (comm.allreduce_calls - calls_before)
+        calls = comm.allreduce_calls - calls_before
+        result["allreduce_ms"] = 1000 * (comm.allreduce_seconds - reduce_before) / calls
         result["allreduce_alone_ms"] = 1000 * allreduce_alone(comm, model.count_params())
     return result
 
@@ -148,7 +151,8 @@ def main() -> None:
     if args.rank_run:
         result = (torch_run(args.rank_run, args.threads) if args.torch
                   else rank_run(args.rank_run, args.threads, args.distributed))
-        if not args.distributed or int(os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0"))) == 0:
+        rank = os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0"))
+        if not args.distributed or rank == "0":
             print(json.dumps(result), flush=True)
         return
     runs: dict = {(m, c[0]): [] for m in args.models for c in CONFIGS}
@@ -162,7 +166,8 @@ def main() -> None:
                         raise
                     print(f"(PyTorch skipped: {str(e).splitlines()[-1]})", file=sys.stderr)
     table = {}
-    print("| model, global batch | configuration | images/s | vs 1 thread | vs PyTorch | step ms | Allreduce ms/step | alone ms |")
+    print("| model, global batch | configuration | images/s | vs 1 thread | vs PyTorch | step ms "
+          "| Allreduce ms/step | alone ms |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in args.models:
         medians = {label: {k: statistics.median(r[k] for r in runs[name, label]) for k in runs[name, label][0]}

@@ -224,8 +224,8 @@ class Sequential:
         self._ensure_built(x)
         return self._engine.infer(x)
 
-    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1,
-            callbacks=None, initial_epoch=0, checkpoint=None, checkpoint_every="epoch", resume=None, distributed=False) -> History:
+    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1, callbacks=None,
+            initial_epoch=0, checkpoint=None, checkpoint_every="epoch", resume=None, distributed=False) -> History:
         """Train for `epochs` passes over (x, y) in shuffled mini-batches.
 
         Args:

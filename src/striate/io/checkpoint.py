@@ -193,7 +193,8 @@ class Checkpointer:
         return restore(read(resume), self.model, self.callbacks, self.fit_args, resume)
 
     def after_batch(self, pos: Position) -> None:
-        if self.path is not None and self.write and self.every != "epoch" and self.model.optimizer.iterations % self.every == 0:
+        if (self.path is not None and self.write and self.every != "epoch"
+                and self.model.optimizer.iterations % self.every == 0):
             self._write(pos)
 
     def after_epoch(self, pos: Position) -> None:
