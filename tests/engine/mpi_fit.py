@@ -4,7 +4,7 @@ Each rank writes its final weights and state to OUT/rank<r>.npz (no pickle), and
 training history to OUT/history<r>.json.
 
     python mpi_fit.py OUT [--distributed] [--model plain|bn] [--checkpoint FILE] [--resume]
-                          [--fail-at STEP --fail-rank R --fail-how raise|kill]
+                          [--samples N] [--fail-at STEP --fail-rank R --fail-how raise|kill|hang]
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ def build(kind: str):
 
 
 class FailAt(Callback):
-    """Make rank `rank` raise or die (SIGKILL) after optimizer step `step`."""
+    """Make rank `rank` raise, die (SIGKILL) or hang after optimizer step `step`."""
 
     def __init__(self, step: int, rank: int, how: str):
         self.step, self.rank, self.how, self.done = step, rank, how, 0
@@ -46,6 +47,8 @@ class FailAt(Callback):
         if self.done == self.step and self.model.rank == self.rank:
             if self.how == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            if self.how == "hang":
+                time.sleep(600)
             raise RuntimeError(f"a test failure on purpose after step {self.step}")
 
 
@@ -54,15 +57,16 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--distributed", action="store_true")
     p.add_argument("--model", choices=["plain", "bn"], default="plain")
+    p.add_argument("--samples", type=int, default=90)
     p.add_argument("--checkpoint")
     p.add_argument("--resume", action="store_true")
     p.add_argument("--fail-at", type=int)
     p.add_argument("--fail-rank", type=int, default=1)
-    p.add_argument("--fail-how", choices=["raise", "kill"], default="raise")
+    p.add_argument("--fail-how", choices=["raise", "kill", "hang"], default="raise")
     args = p.parse_args()
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(90, 10, 10, 1)).astype(np.float32)
-    y = rng.integers(0, 5, size=90)
+    x = rng.normal(size=(args.samples, 10, 10, 1)).astype(np.float32)
+    y = rng.integers(0, 5, size=args.samples)
     model = build(args.model)
     callbacks = [FailAt(args.fail_at, args.fail_rank, args.fail_how)] if args.fail_at else []
     history = model.fit(x, y, epochs=3, batch_size=30, validation_data=(x[:25], y[:25]), verbose=0,

@@ -41,13 +41,13 @@ def environment() -> dict:
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
-def launch(ranks: int | None, out: Path, *options: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def launch(ranks: int | None, out: Path, *options: str, timeout: float = 120, **env) -> subprocess.CompletedProcess:
     """mpi_fit.py under `mpiexec -n ranks` (None: one plain process), writing into out."""
     out.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, str(SCRIPT), str(out), *options]
     if ranks is not None:
         command = [mpiexec(), "-n", str(ranks), *command, "--distributed"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment())
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env={**environment(), **env})
 
 
 def weights(out: Path, rank: int = 0) -> dict:
@@ -93,12 +93,15 @@ def test_launched_size_reads_the_launchers_environment(monkeypatch):
 # ---- with mpiexec -n 2 ------------------------------------------------------------------
 
 @needs_mpi
-def test_two_ranks_end_with_the_weights_of_one_process(tmp_path):
-    alone, ranks = launch(None, tmp_path / "alone"), launch(2, tmp_path / "ranks")
+@pytest.mark.parametrize("ranks,samples", [(2, 90), (4, 91)])  # 91: a last batch of 1 image, 3 ranks without any
+def test_ranks_end_with_the_weights_of_one_process(tmp_path, ranks, samples):
+    size = ("--samples", str(samples))
+    alone, together = launch(None, tmp_path / "alone", *size), launch(ranks, tmp_path / "ranks", *size)
     assert alone.returncode == 0, alone.stderr
-    assert ranks.returncode == 0, ranks.stderr
+    assert together.returncode == 0, together.stderr
     one, two = weights(tmp_path / "alone"), weights(tmp_path / "ranks")
     assert_equal(two, weights(tmp_path / "ranks", 1))  # every rank took the same steps
+    assert_equal(two, weights(tmp_path / "ranks", ranks - 1))
     for k in one:  # the same global batches: equal to float32 rounding
         np.testing.assert_allclose(two[k], one[k], rtol=1e-5, atol=1e-6, err_msg=k)
     h1 = json.loads((tmp_path / "alone" / "history0.json").read_text())
@@ -130,6 +133,14 @@ def test_a_rank_that_raises_ends_the_job_with_its_message(tmp_path):
     assert "rank 1 of 2: failed with RuntimeError: a test failure on purpose after step 4" in done.stderr
     assert took < 30  # seconds, not the watchdog's minutes
     assert not (tmp_path / "rank0.npz").exists()
+
+
+@needs_mpi
+def test_a_rank_that_hangs_is_ended_by_the_others_watchdog(tmp_path):
+    began = time.monotonic()
+    done = launch(2, tmp_path, "--fail-at", "4", "--fail-how", "hang", STRIATE_MPI_TIMEOUT="3")
+    assert done.returncode != 0 and time.monotonic() - began < 60
+    assert "rank 0 of 2: Allreduce of the gradients waited more than 3s for the other ranks" in done.stderr
 
 
 @needs_mpi
