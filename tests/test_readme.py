@@ -34,6 +34,7 @@ EXCEPTIONS = {
     "make demo": "installs and trains for minutes; `make demo` is the Makefile's target",
     "python3 -m venv .venv": "needs a package index",
     "python -m benchmarks.train_models": "trains for 35 minutes",
+    "mpiexec": "needs the mpi extra; tests/engine/test_mpi.py runs striate train under mpiexec",
 }
 TIMEOUT = 300
 

@@ -7,6 +7,7 @@ import os
 import sys
 import traceback
 
+from ..engine import mpi
 from ..errors import TrainingDiverged
 from . import (convolve, evaluate, explain, export, features, filters, gradcheck, predict, summary,
                train, tune)
@@ -47,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    code = run_command(argv)
+    if code and (comm := mpi.current()) is not None and comm.size > 1:  # the other ranks would wait for ever
+        comm.fail(f"striate exits with status {code}", code)
+    return code
+
+
+def run_command(argv=None) -> int:
+    """The command argv names, run; its exit status (errors reported in one line)."""
     try:
         args = build_parser().parse_args(argv)
         return args.run(args) or 0
