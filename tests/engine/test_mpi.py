@@ -33,7 +33,7 @@ def mpiexec() -> str | None:
 
 needs_mpi = pytest.mark.skipif(
     importlib.util.find_spec("mpi4py") is None or mpiexec() is None,
-    reason="needs mpi4py and mpiexec: pip install 'striate[mpi]'")
+    reason="needs mpi4py and mpiexec: pip install -e '.[mpi]'")
 
 
 def environment() -> dict:
@@ -79,7 +79,7 @@ def test_a_missing_mpi4py_is_named_with_the_extra_to_install():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                           env=environment())
     assert "needs mpi4py and an MPI library" in done.stdout
-    assert "pip install 'striate[mpi]'" in done.stdout
+    assert "pip install -e '.[mpi]'" in done.stdout
 
 
 def test_launched_size_reads_the_launchers_environment(monkeypatch):

@@ -47,7 +47,7 @@ import numpy as np
 
 from . import threads
 
-INSTALL = "pip install 'striate[mpi]' (mpi4py and MPICH)"
+INSTALL = "pip install mpi4py mpich (in a clone of striate: pip install -e '.[mpi]')"
 _LAUNCH_SIZES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")  # MPICH/hydra, Open MPI, MVAPICH
 _LOCAL_SIZES = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
 
@@ -138,6 +138,7 @@ class Communicator:
     def fail(self, message: str, code: int = 1) -> None:
         """Print `message` with this rank's name and bring the whole job down (MPI_Abort)."""
         print(f"striate: rank {self.rank} of {self.size}: {message}; stopping all ranks", file=sys.stderr, flush=True)
+        time.sleep(0.5)  # the launcher forwards a rank's output asynchronously: Abort would cut the line off
         self.comm.Abort(code)
 
     def abort_on_error(self) -> None:
