@@ -24,6 +24,7 @@ from ..callbacks import Callback
 from ..io import checkpoint
 from ..progress import plural
 from ..resuming import RunPlan, TrainingData
+from . import train_watch
 
 
 class BatchRecorder(Callback):
@@ -149,6 +150,7 @@ def run(args, recipe, x, y, test, class_names, build_model) -> int:
     elif args.resume:
         say(f"no checkpoint at {args.checkpoint} yet: starting from the beginning")
     recorder = BatchRecorder(len(x), recipe.batch_size, start_epoch)
+    callbacks += train_watch.start(args, model, x_test, y_test, steps)
     start, before = time.perf_counter(), version(args.checkpoint) if args.checkpoint else None
     try:
         history = model.fit(x_fit, y, epochs=epochs, batch_size=recipe.batch_size,
