@@ -40,18 +40,19 @@ def check(args) -> None:
     server.check_port(args.watch_host, args.watch_port)
 
 
-def start(args, model, x_test, y_test, batches: int, say=print) -> list:
-    """Start the server on a thread; the callbacks that feed it (none without --watch)."""
+def start(args, model, x_test, y_test, batches: int):
+    """Start the server on a thread: (the callbacks that feed it, a function that stops it);
+    ([], a function doing nothing) without --watch."""
     if not getattr(args, "watch", False):
-        return []
+        return [], lambda: None
     from .. import web
     from ..web import server
     from ..web.watch import Feed, Watch, twin
 
     feed = Feed()
     app = web.create_app(twin(model), feed=feed)
-    server.start(app, args.watch_host, args.watch_port, open_browser=args.browser)
+    running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser)
     print(f"watching the run at {server.url(args.watch_host, args.watch_port)} (the page stops with the run)",
           file=sys.stderr if args.json else sys.stdout, flush=True)
     n = min(FIXED_IMAGES, len(x_test))
-    return [Watch(feed, x_test[:n], y_test[:n], every=args.watch_every, batches=batches)]
+    return [Watch(feed, x_test[:n], y_test[:n], every=args.watch_every, batches=batches)], running.stop

@@ -41,16 +41,29 @@ def serve(app, host: str, port: int, open_browser: bool = True) -> None:
     server.run()
 
 
-def start(app, host: str, port: int, open_browser: bool = False):
-    """Serve on a daemon thread; returns the uvicorn Server (set .should_exit to stop it)."""
+class Running:
+    """A server on a daemon thread; stop() ends it (open connections are closed within a few seconds)."""
+
+    def __init__(self, server, thread):
+        self.server, self.thread = server, thread
+
+    def stop(self, wait: float = 5.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(wait)
+
+
+def start(app, host: str, port: int, open_browser: bool = False) -> Running:
+    """Serve on a daemon thread, once the socket listens; returns it running."""
     check_port(host, port)
     server = _server(app, host, port)
     thread = threading.Thread(target=server.run, name="striate-web", daemon=True)
     thread.start()
     for _ in range(100):  # up to 5 s for the socket to open
-        if server.started:
+        if server.started or not thread.is_alive():
             break
         time.sleep(0.05)
+    if not server.started:
+        raise OSError(f"the page could not be served on {host}:{port}")
     if open_browser:
         webbrowser.open(url(host, port))
-    return server
+    return Running(server, thread)
