@@ -11,7 +11,7 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 pytest.importorskip("PIL", reason="decoding images needs Pillow")
 
 with warnings.catch_warnings():  # newer Starlette suggests another HTTP client for its TestClient
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from starlette.testclient import TestClient  # noqa: E402
 
 from striate import layers as L  # noqa: E402
