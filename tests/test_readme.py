@@ -13,6 +13,7 @@ Blocks that cannot run here, and why (EXCEPTIONS, matched by their first line):
   and a package index); the Makefile's targets are what they run.
 - `python3 -m venv .venv && .venv/bin/pip install ...`: needs a package index.
 - `python -m benchmarks.train_models`: trains three networks for 35 minutes.
+- `striate serve ...`: serves a web page until it is stopped (tests/cli/test_serve.py runs it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ EXCEPTIONS = {
     "make demo": "installs and trains for minutes; `make demo` is the Makefile's target",
     "python3 -m venv .venv": "needs a package index",
     "python -m benchmarks.train_models": "trains for 35 minutes",
+    "striate serve": "serves a web page until it is stopped",
 }
 TIMEOUT = 300
 

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-pytest.importorskip("starlette", reason="the web extra (pip install 'striate[web]') is not installed")
+pytest.importorskip("starlette", reason="the web extra (pip install -e '.[web]') is not installed")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 pytest.importorskip("PIL", reason="decoding images needs Pillow")
 

@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
                     description="Serve a local web page about a model: draw a digit or upload an image, see the "
                                 "probabilities, every layer's feature maps, the arithmetic of any pixel with your "
                                 "image's numbers, the gradient flowing back to a saliency map, and the filters. "
-                                "Needs the web extra: pip install 'striate[web]'.")
+                                "Needs the web extra: pip install -e '.[web]' in a clone of striate.")
     model_argument(p)
     add_server_arguments(p, 8000)
     p.add_argument("--dataset", choices=list(catalog.SPECS),

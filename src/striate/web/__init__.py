@@ -14,20 +14,20 @@ A small local web page about one model, forward and backward, served by Starlett
 The page (static/) is plain HTML, CSS and JavaScript shipped in the package: no build step,
 nothing fetched from elsewhere, it works offline.
 
-Starlette and uvicorn are optional (`pip install 'striate[web]'`); `require()` says so.
+Starlette, uvicorn and Pillow are optional (`pip install -e '.[web]'` in a clone); `require()` says so.
 """
 
 from __future__ import annotations
 
-INSTALL = "pip install 'striate[web]' (in a clone of striate: pip install -e '.[web]')"
+INSTALL = "pip install starlette uvicorn Pillow (in a clone of striate: pip install -e '.[web]')"
 
 
 def require(what: str = "the web page") -> None:
-    """ImportError naming the install command unless Starlette and uvicorn can be imported."""
+    """ImportError naming the install command unless Starlette, uvicorn and Pillow can be imported."""
     missing = []
-    for name in ("starlette", "uvicorn"):
+    for module, name in (("starlette", "starlette"), ("uvicorn", "uvicorn"), ("PIL", "Pillow")):
         try:
-            __import__(name)
+            __import__(module)
         except ImportError:
             missing.append(name)
     if missing:
