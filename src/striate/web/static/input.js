@@ -59,18 +59,18 @@ S.input.setup = function () {
   centre.checked = c === 1;
   function clear() { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, canvas.width, canvas.height); }
   clear();
-  let drawing = false, last = null, busy = false, again = false;
+  let drawing = false, last = null, busy = false, queued = null;  // queued: null, or whether it is final
 
   // while drawing: the probabilities only (small answers), at most one request at a time
   async function update(final) {
-    if (busy) { again = true; return; }
+    if (busy) { queued = queued || final; return; }
     busy = true;
     try {
       const blob = await S.input.toBlob(S.input.prepare(canvas, h, w, centre.checked));
       await (final ? S.show(blob, null) : S.predict(blob));
     } catch (e) { /* shown in the status line */ }
     busy = false;
-    if (again) { again = false; update(final); }
+    if (queued !== null) { const next = queued; queued = null; update(next); }
   }
   function point(event) {
     const r = canvas.getBoundingClientRect();
