@@ -46,7 +46,8 @@ def add_parser(sub) -> None:
                         "model file carries); never downloaded")
     p.add_argument("--data-dir", help="folder holding the data set's files (default: where striate looks for it)")
     p.add_argument("--input-shape", type=shape, metavar="HxWxC",
-                   help="for a model that takes any size: the size to show it at (default 28x28)")
+                   help="for a built-in model, or a model that takes any size: the image size to show it at "
+                        "(default: a built-in model's own, 28x28 for any size)")
     p.set_defaults(run=run)
 
 
@@ -57,7 +58,7 @@ def run(args) -> int:
     from ..web import server
     from ..web.samples import Samples
 
-    model, note = at_fixed_size(load_model(args.model), args.input_shape)
+    model, note = at_fixed_size(load_model(args.model, args.input_shape), args.input_shape)
     if note:
         print(f"note: {note}", file=sys.stderr)
     samples = Samples(model, args.dataset, args.data_dir)

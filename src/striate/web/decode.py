@@ -88,6 +88,7 @@ def _size(img, h, w, notes: list, Image):
         left, top = (iw - cw) // 2, (ih - ch) // 2
         img = img.crop((left, top, left + cw, top + ch))
         notes.append(f"cropped to its central {cw}×{ch}")
+        iw, ih = cw, ch
     notes.append(f"resized from {iw}×{ih} to {w}×{h}")
     return img.resize((w, h), Image.Resampling.BILINEAR)
 
