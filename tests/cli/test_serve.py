@@ -54,7 +54,8 @@ def test_without_the_web_extra_the_message_says_how_to_install_it(monkeypatch, c
     monkeypatch.setitem(sys.modules, "starlette", None)  # as if it were not installed: importing it fails
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert "needs starlette, not installed: pip install starlette uvicorn Pillow (in a clone of striate: pip install -e '.[web]')" in err, err
+    assert ("needs starlette, not installed: pip install starlette uvicorn Pillow (in a clone of striate: "
+            "pip install -e '.[web]')") in err, err
 
 
 def test_serve_serves_the_page_and_the_api(tmp_path):

@@ -22,7 +22,7 @@ def as_input(image, channels=1):
 def twin_upto(model, k):
     """The model's first k layers as a model of their own (same weights): an independent way to
     get the output of layer k through the engine (fused steps and all)."""
-    from striate.web.watch import arrays, load
+    from striate.web.watch import load
     from striate.model import Sequential
 
     part = Sequential([type(layer)(**layer.get_config()) for layer in model.layers[:k]],
@@ -199,5 +199,6 @@ def test_the_page_and_its_files_are_served_with_stable_test_ids(client):
         assert f"/static/{script}" in page.text
         r = client.get(f"/static/{script}")
         assert r.status_code == 200 and len(r.content) > 100
-    for script in ("prob-bar-", "map-", "arithmetic-value", "arithmetic-computed"):
-        assert script in "".join(client.get(f"/static/{name}").text for name in ("main.js", "forward.js", "arithmetic.js"))
+    scripts = "".join(client.get(f"/static/{name}").text for name in ("main.js", "forward.js", "arithmetic.js"))
+    for testid in ("prob-bar-", "map-", "arithmetic-value", "arithmetic-computed"):
+        assert testid in scripts

@@ -129,7 +129,8 @@ def test_images_that_do_not_fit_are_converted_and_the_notes_say_how(client, lene
     rgba = np.concatenate([rng.uniform(0, 1, (28, 28, 3)), np.full((28, 28, 1), 0.5)], axis=-1)
     body = client.post("/api/predict", content=png(rgba), headers=PNG).json()
     assert "transparent parts laid on black" in body["notes"]
-    body = client.post("/api/predict", content=jpeg(rng.uniform(0, 1, (28, 28))), headers={"content-type": "image/jpeg"})
+    body = client.post("/api/predict", content=jpeg(rng.uniform(0, 1, (28, 28))),
+                       headers={"content-type": "image/jpeg"})
     assert body.status_code == 200 and body.json()["notes"] == []
 
 

@@ -18,7 +18,8 @@ def add_arguments(p) -> None:
 
     p.add_argument("--watch", action="store_true",
                    help="serve a web page with the loss and accuracy curves, the first layer's filters and "
-                        "predictions on a few test images while training (needs the web extra: pip install -e '.[web]')")
+                        "predictions on a few test images while training (needs the web extra: "
+                        "pip install -e '.[web]')")
     p.add_argument("--watch-host", default="127.0.0.1", help="--watch: address to listen on (default 127.0.0.1)")
     p.add_argument("--watch-port", type=port, default=8000, help="--watch: port to listen on (default 8000)")
     p.add_argument("--watch-every", type=float, default=2.0, metavar="SECONDS",

@@ -104,7 +104,8 @@ class Explorer:
             layers = []
             for layer, a in zip(self.model.layers, acts[1:]):
                 shown = a[:, :, :MAX_MAPS] if a.ndim == 3 else a
-                layers.append({**layer_info(layer), "output": encode.array(shown), "channels_shown": int(shown.shape[-1])})
+                layers.append({**layer_info(layer), "output": encode.array(shown),
+                               "channels_shown": int(shown.shape[-1])})
             logits = acts[-2] if trace.ends_in_softmax(self.model) else acts[-1]
             top = int(np.argmax(p))
             return {"classes": self.classes, "probabilities": p.tolist(), "input": encode.array(acts[0]),
