@@ -145,7 +145,8 @@ def test_a_colour_model_with_batchnorm_dropout_groups_and_dilation():
     np.testing.assert_allclose(body["probabilities"], model.predict(x)[0], rtol=1e-5)
     assert body["classes"] == ["a", "b", "c", "d", "e"]
     b64 = base64.b64encode(png(image)).decode()
-    for layer, where in [(1, (0, 0, 2)), (1, (9, 11, 3)), (4, (0, 5, 5)), (4, (7, 11, 1)), (6, (2, 3, 4))]:
+    for layer, where in [(1, (0, 0, 2)), (1, (9, 11, 3)), (2, (4, 5, 1)), (3, (9, 0, 0)), (4, (0, 5, 5)),
+                         (4, (7, 11, 1)), (6, (2, 3, 4))]:
         answer = client.post("/api/pixel", json={"image": b64, "layer": layer, "row": where[0], "col": where[1],
                                                  "channel": where[2]}).json()
         expected = float(twin_upto(model, layer).predict(x)[(0, *where)])
@@ -162,6 +163,20 @@ def test_a_colour_model_with_batchnorm_dropout_groups_and_dilation():
     assert back["loss"] == pytest.approx(-np.log(model.predict(x)[0, 1]), rel=1e-5)
     assert client.get("/api/filters").json()["layers"][0]["kernel"]["shape"] == [3, 3, 3, 4]
     assert_unchanged(model, before)
+
+
+def test_global_pooling_of_a_model_for_any_size_shown_at_one():
+    from striate import models
+    from striate.cli.common import at_fixed_size
+
+    model, _ = at_fixed_size(models.get("fcn", seed=0))
+    client = TestClient(create_app(model))
+    image = np.random.default_rng(6).uniform(0, 1, (28, 28))
+    b64 = base64.b64encode(png(image)).decode()
+    answer = client.post("/api/pixel", json={"image": b64, "layer": 12, "unit": 7}).json()
+    expected = float(model.predict(as_input(image)[None])[0, 7])
+    assert answer["kind"] == "global" and answer["count"] == 49
+    assert answer["value"] == pytest.approx(expected, rel=1e-5) and answer["computed"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_concurrent_requests_get_the_answers_of_one_at_a_time(lenet):

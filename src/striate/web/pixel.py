@@ -12,6 +12,8 @@ float64 from the numbers shown, so that anyone can check the two agree:
     avg      y[i,j,c] = Σ window / (kh·kw)   (padded zeros count, as in PyTorch)
     dense    y[u] = Σ_i x[i] · W[i,u] + b[u]  (the largest products listed, all of them summed)
     act      y = f(x), value by value (ReLU: max(x, 0))
+    norm     y = γ·(x − running mean)/√(running var + ε) + β   (BatchNorm as it predicts)
+    global   y[c] = the mean (or max) of map c
     softmax  p[k] = e^(z[k] − max z) / Σ e^(z − max z)
 Any other layer gives its input values at that place and its output ("other").
 """
@@ -51,6 +53,13 @@ def explain(model, acts, layer_index: int, where: tuple) -> dict:
         out.update(kind="activation", formula=ELEMENTWISE[type(layer)], x=v, computed=_activation(layer, v))
     elif isinstance(layer, L.Softmax) and y.ndim == 1:
         out.update(softmax(x, where[0]))
+    elif isinstance(layer, (L.BatchNorm1D, L.BatchNorm2D)):
+        out.update(_batch_norm(layer, x, where))
+    elif isinstance(layer, (L.GlobalAvgPool2D, L.GlobalMaxPool2D)) and x.ndim == 3:
+        plane = x[:, :, where[-1]].astype(np.float64)
+        is_max = isinstance(layer, L.GlobalMaxPool2D)
+        out.update(kind="global", mode="max" if is_max else "mean", channel=int(where[-1]), count=int(plane.size),
+                   sum=float(plane.sum()), computed=float(plane.max() if is_max else plane.mean()))
     elif isinstance(layer, L.Flatten):
         source = np.unravel_index(where[0], x.shape)
         out.update(kind="flatten", source=[int(s) for s in source], computed=float(x[source]))
@@ -74,6 +83,17 @@ def _activation(layer, v: float) -> float:
     if layer.approximate == "tanh":  # GELU
         return 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3)))
     return 0.5 * v * (1 + math.erf(v / math.sqrt(2)))
+
+
+def _batch_norm(layer, x, where) -> dict:
+    """y = γ·(x − running mean)/√(running var + ε) + β: the model as it predicts."""
+    c = where[-1]
+    mean, var = float(layer.state["running_mean"][c]), float(layer.state["running_var"][c])
+    gamma = float(layer.params["gamma"][c]) if layer.affine else 1.0
+    beta = float(layer.params["beta"][c]) if layer.affine else 0.0
+    v = float(x[where])
+    return {"kind": "batchnorm", "x": v, "mean": mean, "var": var, "eps": layer.eps, "gamma": gamma, "beta": beta,
+            "computed": gamma * (v - mean) / math.sqrt(var + layer.eps) + beta}
 
 
 def _padded(layer, x) -> tuple[np.ndarray, int, int]:

@@ -85,6 +85,13 @@ S.arithmetic.render = function (a) {
     line(`Σ x·w = ${S.fmt(a.sum, 6)}; + bias ${S.fmt(a.bias, 6)} = ${S.fmt(a.computed, 6)}`);
   } else if (a.kind === "activation") {
     line(`y = ${a.formula} with x = ${S.fmt(a.x, 6)}: y = ${S.fmt(a.computed, 6)}`);
+  } else if (a.kind === "batchnorm") {
+    line(`y = γ·(x − mean)/√(var + ε) + β = ${S.fmt(a.gamma)}·(${S.fmt(a.x)} − ${S.fmt(a.mean)})/` +
+         `√(${S.fmt(a.var)} + ${S.fmt(a.eps)}) + ${S.fmt(a.beta)} = ${S.fmt(a.computed, 6)}`);
+    line("(the running mean and variance of training: the model as it predicts)");
+  } else if (a.kind === "global") {
+    line(a.mode === "max" ? `max of the ${a.count} values of map ${a.channel} = ${S.fmt(a.computed, 6)}`
+                          : `(${S.fmt(a.sum, 6)}) / ${a.count} values of map ${a.channel} = ${S.fmt(a.computed, 6)}`);
   } else if (a.kind === "flatten") {
     line(`value ${a.where[0]} is (row ${a.source[0]}, column ${a.source[1]}, channel ${a.source[2]}) of the maps before`);
   } else if (a.kind === "softmax") {
