@@ -13,6 +13,7 @@ Blocks that cannot run here, and why (EXCEPTIONS, matched by their first line):
   and a package index); the Makefile's targets are what they run.
 - `python3 -m venv .venv && .venv/bin/pip install ...`: needs a package index.
 - `python -m benchmarks.train_models`: trains three networks for 35 minutes.
+- `striate serve ...`: serves a web page until it is stopped (tests/cli/test_serve.py runs it).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ EXCEPTIONS = {
     "python3 -m venv .venv": "needs a package index",
     "python -m benchmarks.train_models": "trains for 35 minutes",
     "mpiexec": "needs the mpi extra; tests/engine/test_mpi.py runs striate train under mpiexec",
+    "striate serve": "serves a web page until it is stopped",
 }
 TIMEOUT = 300
 

@@ -9,10 +9,10 @@ import traceback
 
 from ..engine import mpi
 from ..errors import TrainingDiverged
-from . import (convolve, evaluate, explain, export, features, filters, gradcheck, predict, summary,
+from . import (convolve, evaluate, explain, export, features, filters, gradcheck, predict, serve, summary,
                train, tune)
 
-COMMANDS = [train, evaluate, predict, summary, filters, features, convolve, explain, gradcheck, export, tune]
+COMMANDS = [train, evaluate, predict, summary, filters, features, convolve, explain, serve, gradcheck, export, tune]
 EXAMPLE = """example:
   striate train --dataset mnist --epochs 3 --out lenet.striate
   striate evaluate lenet.striate --dataset mnist --plots eval/

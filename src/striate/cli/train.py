@@ -11,14 +11,15 @@ import sys
 from .. import datasets, models, recipes
 from ..engine import mpi
 from ..io import config
-from . import preflight, train_run
+from . import preflight, train_run, train_watch
 from .common import add_command, dims
 
 EXAMPLE = """striate train --dataset mnist --model lenet5 --epochs 3 --out lenet.striate --plots runs/lenet
 striate train --dataset fashion-mnist --model fashion --time-budget 5m --out fashion.striate
 striate train --dataset fashion-mnist --config net.toml --augment --val-split 0.1
 striate train --dataset cifar10 --model seed-table --checkpoint run.ckpt --resume
-mpiexec -n 4 striate train --dataset mnist --model lenet5 --batch-size 256 --out lenet.striate"""
+mpiexec -n 4 striate train --dataset mnist --model lenet5 --batch-size 256 --out lenet.striate
+striate train --dataset mnist --epochs 2 --watch"""
 
 
 def dataset_name(text: str) -> str:
@@ -111,6 +112,7 @@ def add_parser(sub) -> None:
                         "learning-rate schedule re-planned over the new total")
     p.add_argument("--plots", metavar="DIR", help="write the training curves to DIR/curves.png")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    train_watch.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -178,6 +180,7 @@ def check_outputs(args) -> None:
     if args.plots:
         preflight.matplotlib("--plots")
         preflight.writable_dir(args.plots, "--plots")
+    train_watch.check(args)
 
 
 def ranks():

@@ -27,6 +27,7 @@ from ..callbacks import Callback
 from ..io import checkpoint
 from ..progress import plural
 from ..resuming import RunPlan, TrainingData
+from . import train_watch
 
 
 class BatchRecorder(Callback):
@@ -156,6 +157,18 @@ def run(args, recipe, x, y, test, class_names, build_model, comm=None) -> int:
     elif args.resume:
         say(f"no checkpoint at {args.checkpoint} yet: starting from the beginning")
     recorder = BatchRecorder(len(x), recipe.batch_size, start_epoch)
+    watching, stop_watching = train_watch.start(args, model, x_test, y_test, steps)
+    try:
+        return _fit_and_report(args, model, recipe, x_fit, y, val, test, callbacks + watching, recorder, epochs,
+                               start_epoch, ckpt, name)
+    finally:
+        stop_watching()
+
+
+def _fit_and_report(args, model, recipe, x_fit, y, val, test, callbacks, recorder, epochs, start_epoch, ckpt,
+                    name) -> int:
+    """fit, then the test accuracy, the files written and the report."""
+    x_test, y_test = test
     start, before = time.perf_counter(), version(args.checkpoint) if args.checkpoint else None
     try:
         history = model.fit(x_fit, y, epochs=epochs, batch_size=recipe.batch_size,
