@@ -157,16 +157,18 @@ def run(args, recipe, x, y, test, class_names, build_model, comm=None) -> int:
     elif args.resume:
         say(f"no checkpoint at {args.checkpoint} yet: starting from the beginning")
     recorder = BatchRecorder(len(x), recipe.batch_size, start_epoch)
-    watching, stop_watching = train_watch.start(args, model, x_test, y_test, steps)
+    # under MPI only rank 0 serves the page (train_watch.start does nothing without --watch)
+    watching, stop_watching = (train_watch.start(args, model, x_test, y_test, steps) if comm is None or comm.rank == 0
+                               else ([], lambda: None))
     try:
         return _fit_and_report(args, model, recipe, x_fit, y, val, test, callbacks + watching, recorder, epochs,
-                               start_epoch, ckpt, name)
+                               start_epoch, ckpt, name, comm)
     finally:
         stop_watching()
 
 
 def _fit_and_report(args, model, recipe, x_fit, y, val, test, callbacks, recorder, epochs, start_epoch, ckpt,
-                    name) -> int:
+                    name, comm) -> int:
     """fit, then the test accuracy, the files written and the report."""
     x_test, y_test = test
     start, before = time.perf_counter(), version(args.checkpoint) if args.checkpoint else None
