@@ -45,7 +45,11 @@ BAND_MAX_BYTES = 8 << 20  # the band matrix itself
 BIAS_ROW = 4096  # numbers per row when a few filters' bias is added as one long row
 BIAS_MAX_FILTERS = 64  # more filters than this: a plain broadcast's inner loop is long enough
 
+WINOGRAD_MIN_CHANNELS = 8  # C below which a 3×3 layer stays on im2col (the first layer, C = 1 or 3)
+WINOGRAD_CHUNK_BYTES = 800 << 10  # transformed input V per chunk of images: V and M stay in L2
+
 INPUT_GRAD_METHODS = ("band", "full", "shift", "taps")
+CONV_METHODS = ("im2col", "winograd", "winograd4")  # winograd: F(2×2, 3×3); winograd4: F(4×4, 3×3)
 
 
 def chunks(n: int, bytes_per_image: int, chunk_bytes: int | None = None):
@@ -112,6 +116,35 @@ def wide_bias_add(m: int, f: int) -> bool:
     """Whether a bias over few filters is added to an (M, F) output as rows of BIAS_ROW
     numbers (4× faster for F = 6) rather than a plain broadcast; small outputs: plain."""
     return f < BIAS_MAX_FILTERS and m >= 8 * (BIAS_ROW // f)
+
+
+def winograd_applies(kernel_shape, stride, dilation, groups: int) -> bool:
+    """Whether Winograd's F(m×m, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group."""
+    return (tuple(kernel_shape[:2]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+            and groups == 1)
+
+
+def conv_method(x_shape, kernel_shape, stride, dilation, groups: int) -> str:
+    """The method of a convolution's forward and backward, by the rules in the table above."""
+    if winograd_applies(kernel_shape, stride, dilation, groups) and x_shape[3] >= WINOGRAD_MIN_CHANNELS:
+        return "winograd"
+    return "im2col"
+
+
+def check_conv_method(method: str, kernel_shape, stride, dilation, groups: int) -> None:
+    """ValueError unless `method` is one of CONV_METHODS and applies to this layer."""
+    if method not in CONV_METHODS:
+        raise ValueError(f"conv2d: method must be one of {', '.join(CONV_METHODS)}, got {method!r}")
+    if method != "im2col" and not winograd_applies(kernel_shape, stride, dilation, groups):
+        raise ValueError(f"conv2d: method {method!r} needs a 3×3 kernel, stride 1, dilation 1 and groups = 1, "
+                         f"got kernel {tuple(kernel_shape[:2])}, stride {tuple(stride)}, "
+                         f"dilation {tuple(dilation)}, groups {groups}")
+
+
+def winograd_chunk(tiles_per_image: int, c: int, m: int, itemsize: int = 4) -> int:
+    """Images per chunk of a Winograd convolution: its transformed input, (m+2)² · tiles · C
+    numbers, about WINOGRAD_CHUNK_BYTES."""
+    return max(1, WINOGRAD_CHUNK_BYTES // ((m + 2) ** 2 * tiles_per_image * c * itemsize))
 
 
 def pool_tiles(x_shape, kernel, stride, padding) -> bool:
