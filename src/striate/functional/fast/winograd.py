@@ -77,12 +77,23 @@ def tiles_product(xs, tiles, u, bias, m: int, workspace, chunk_images, name: str
         stop = min(start + step, n)
         nc = stop - start
         v, mm, rows, out_rows = chunk_buffers(workspace, name, nc, tiles, c, f, m, xs.dtype)
-        W.input_transform(xs[start:stop], tiles, m, v, rows)
+        input_transform(xs[start:stop], tiles, m, v, rows)
         np.matmul(v, u, out=mm)
         if bias is not None:  # the centre position of Aᵀ's columns: ones for every output
             mm[s + 1] += bias
-        W.output_transform(mm, tiles, m, y[start:stop], out_rows)
+        if m == 2:
+            W.output_transform2(mm, y[start:stop], out_rows)
+        else:
+            W.output_transform(mm, tiles, m, y[start:stop], out_rows)
     return y.reshape(n, m * th, m * tw, f)
+
+
+def input_transform(xs, tiles, m: int, v, scratch) -> None:
+    """V = Bᵀ d B of every tile, written out for m = 2 (winograd_transform.input_transform2)."""
+    if m == 2:
+        W.input_transform2(xs, tiles, v, scratch)
+    else:
+        W.input_transform(xs, tiles, m, v, scratch)
 
 
 def chunk_buffers(workspace, name: str, nc: int, tiles, c: int, f: int, m: int, dtype):
@@ -117,9 +128,14 @@ def conv2d_winograd_backward(dy, cache: WinogradCache, kernel, padding, input_gr
         stop = min(start + step, n)
         nc = stop - start
         v, dm, rows, out_rows = chunk_buffers(workspace, "wino", nc, tiles, c, f, m, dy.dtype)
-        W.input_transform(xs[start:stop], tiles, m, v, rows)
-        W.output_transform_backward(dy6[start:stop], m, dm, out_rows)
+        input_transform(xs[start:stop], tiles, m, v, rows)
+        if m == 2:
+            W.output_transform_backward2(dy6[start:stop], dm)
+        else:
+            W.output_transform_backward(dy6[start:stop], m, dm, out_rows)
         du += np.matmul(v.transpose(0, 2, 1), dm)
+    if m == 2:
+        du *= W.DM_SIGNS2
     dkernel = W.kernel_transform_backward(du, m)
     dbias = column_sum(dy.reshape(-1, f), workspace)
     if not input_grad:
