@@ -75,36 +75,13 @@ def tiles_product(xs, tiles, u, bias, m: int, workspace, chunk_images, name: str
     step = chunk_images or A.winograd_chunk(th * tw, c, m, xs.dtype.itemsize)
     for start in range(0, n, step):
         stop = min(start + step, n)
-        nc = stop - start
-        v, mm, rows, out_rows = chunk_buffers(workspace, name, nc, tiles, c, f, m, xs.dtype)
-        input_transform(xs[start:stop], tiles, m, v, rows)
-        np.matmul(v, u, out=mm)
-        if bias is not None:  # the centre position of Aᵀ's columns: ones for every output
-            mm[s + 1] += bias
-        if m == 2:
-            W.output_transform2(mm, y[start:stop], out_rows)
-        else:
-            W.output_transform(mm, tiles, m, y[start:stop], out_rows)
+        buf = W.chunk_buffers(workspace, name, stop - start, tiles, c, f, m, xs.dtype)
+        W.input_transform(xs[start:stop], tiles, m, buf["v"], buf["t"])
+        np.matmul(buf["v"], u, out=buf["m"])
+        if bias is not None:  # position (1, 1): Aᵀ's column 1 is all ones, b lands on every output
+            buf["m"][s + 1] += bias
+        W.output_transform(buf["m"], tiles, m, y[start:stop], buf["z"])
     return y.reshape(n, m * th, m * tw, f)
-
-
-def input_transform(xs, tiles, m: int, v, scratch) -> None:
-    """V = Bᵀ d B of every tile, written out for m = 2 (winograd_transform.input_transform2)."""
-    if m == 2:
-        W.input_transform2(xs, tiles, v, scratch)
-    else:
-        W.input_transform(xs, tiles, m, v, scratch)
-
-
-def chunk_buffers(workspace, name: str, nc: int, tiles, c: int, f: int, m: int, dtype):
-    """Scratch for one chunk of nc images: V, M, the input and output transforms' halfway arrays."""
-    th, tw = tiles
-    s, t = m + 2, nc * th * tw
-    v = buffer(workspace, f"{name}_v{nc}", (s * s, t, c), dtype)
-    mm = buffer(workspace, f"{name}_m{nc}", (s * s, t, f), dtype)
-    rows = buffer(workspace, f"{name}_rows{nc}", (s, nc, th, m, tw + 1, c), dtype)
-    out_rows = buffer(workspace, f"{name}_out{nc}", (m, s, t, f), dtype)
-    return v, mm, rows, out_rows
 
 
 def conv2d_winograd_backward(dy, cache: WinogradCache, kernel, padding, input_grad: bool = True, *,
@@ -127,13 +104,12 @@ def conv2d_winograd_backward(dy, cache: WinogradCache, kernel, padding, input_gr
     for start in range(0, n, step):
         stop = min(start + step, n)
         nc = stop - start
-        v, dm, rows, out_rows = chunk_buffers(workspace, "wino", nc, tiles, c, f, m, dy.dtype)
-        input_transform(xs[start:stop], tiles, m, v, rows)
-        if m == 2:
-            W.output_transform_backward2(dy6[start:stop], dm)
-        else:
-            W.output_transform_backward(dy6[start:stop], m, dm, out_rows)
-        du += np.matmul(v.transpose(0, 2, 1), dm)
+        buf = W.chunk_buffers(workspace, "wino", nc, tiles, c, f, m, dy.dtype)
+        dm = W.gradient_buffer(workspace, "wino", nc, tiles, f, m, dy.dtype)
+        x = None if m == 2 else W.gradient_buffer(workspace, "wino_x", nc, tiles, f, m, dy.dtype)[:m * s]
+        W.input_transform(xs[start:stop], tiles, m, buf["v"], buf["t"])
+        W.output_transform_backward(dy6[start:stop], m, dm, x)
+        du += np.matmul(buf["v"].transpose(0, 2, 1), dm)
     if m == 2:
         du *= W.DM_SIGNS2
     dkernel = W.kernel_transform_backward(du, m)
