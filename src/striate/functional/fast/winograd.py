@@ -80,7 +80,7 @@ def tiles_product(xs, tiles, u, bias, m: int, workspace, chunk_images, name: str
         np.matmul(buf["v"], u, out=buf["m"])
         if bias is not None:  # position (1, 1): Aᵀ's column 1 is all ones, b lands on every output
             buf["m"][s + 1] += bias
-        W.output_transform(buf["m"], tiles, m, y[start:stop], buf["z"])
+        W.output_transform(buf["m"], tiles, m, y[start:stop], buf["z"], buf["y"])
     return y.reshape(n, m * th, m * tw, f)
 
 

@@ -100,14 +100,15 @@ def pad_tiles(x, padding, m: int, workspace=None, name: str = "wino_pad"):
 
 
 def chunk_buffers(workspace, name: str, nc: int, tiles, c: int, f: int, m: int, dtype):
-    """Scratch for one chunk of nc images: {"v", "m", "t", "z"} (see the module docstring;
-    z: (m, m+2, T', F), the output transform's halfway array)."""
+    """Scratch for one chunk of nc images: {"v", "m", "t", "z", "y"} (see the module docstring;
+    z (m, m+2, T', F) and y (m, nc, th, m, tw, F): the output transform's halfway arrays)."""
     th, tw = tiles
     s, tiles_n = m + 2, nc * th * (tw + 1)
     return {"v": buffer(workspace, f"{name}_v{nc}", (s * s, tiles_n, c), dtype),
             "m": buffer(workspace, f"{name}_m{nc}", (s * s, tiles_n, f), dtype),
             "t": buffer(workspace, f"{name}_t{nc}", (m, s * tiles_n * c + c), dtype, fill=0),  # zeros past the end
-            "z": buffer(workspace, f"{name}_z{nc}", (m, s, tiles_n, f), dtype)}
+            "z": buffer(workspace, f"{name}_z{nc}", (m, s, tiles_n, f), dtype),
+            "y": buffer(workspace, f"{name}_y{nc}", (m, nc, th, m, tw, f), dtype)}
 
 
 def gradient_buffer(workspace, name: str, nc: int, tiles, f: int, m: int, dtype):
@@ -152,9 +153,11 @@ def input_transform2(xs, tiles, v, t) -> None:
     np.subtract(c23[0], c01[1], out=v2[2])
 
 
-def output_transform(mm, tiles, m: int, y6, z) -> None:
-    """Y = Aᵀ M A: mm ((m+2)², T', F) → y6 (nc, th, m, tw, m, F), a view of y; z: scratch
-    (m, m+2, T', F). Over a first (z[p, b] = Σ_a Aᵀ[p, a] M[b, a]), then b into y's pixels."""
+def output_transform(mm, tiles, m: int, y6, z, yq) -> None:
+    """Y = Aᵀ M A: mm ((m+2)², T', F) → y6 (nc, th, m, tw, m, F), a view of y; z (m, m+2,
+    T', F) and yq (m, nc, th, m, tw, F): scratch. Over a first (z[p, b] = Σ_a Aᵀ[p, a] M[b, a]),
+    then over b (yq[q] = Σ_b Aᵀ[q, b] z[:, b]), then one copy puts the columns q in place:
+    the only step whose rows are short (F numbers)."""
     at = ROWS[m]["at"]
     s = m + 2
     nc, th, _, tw = y6.shape[:4]
@@ -169,7 +172,8 @@ def output_transform(mm, tiles, m: int, y6, z) -> None:
             combine(at[p], [mm[:, a] for a in range(s)], z[p].reshape(s, -1))
     zb = z.reshape(m, s, nc, th, tw + 1, -1)[..., :tw, :].transpose(1, 2, 3, 0, 4, 5)  # (b, nc, th, p, tw, F)
     for q in range(m):
-        combine(at[q], zb, y6[:, :, :, :, q])
+        combine(at[q], zb, yq[q])
+    np.copyto(y6, yq.transpose(1, 2, 3, 4, 0, 5))
 
 
 def output_transform_backward(dy6, m: int, dm, x) -> None:
