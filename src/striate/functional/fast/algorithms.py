@@ -46,7 +46,7 @@ BIAS_ROW = 4096  # numbers per row when a few filters' bias is added as one long
 BIAS_MAX_FILTERS = 64  # more filters than this: a plain broadcast's inner loop is long enough
 
 WINOGRAD_MIN_CHANNELS = 8  # C below which a 3×3 layer stays on im2col (the first layer, C = 1 or 3)
-WINOGRAD_CHUNK_BYTES = 800 << 10  # transformed input V per chunk of images: V and M stay in L2
+WINOGRAD_CHUNK_BYTES = 800 << 10  # V or M (whichever is larger) per chunk of images: both stay in L2
 
 INPUT_GRAD_METHODS = ("band", "full", "shift", "taps")
 CONV_METHODS = ("im2col", "winograd", "winograd4")  # winograd: F(2×2, 3×3); winograd4: F(4×4, 3×3)
@@ -141,10 +141,10 @@ def check_conv_method(method: str, kernel_shape, stride, dilation, groups: int) 
                          f"dilation {tuple(dilation)}, groups {groups}")
 
 
-def winograd_chunk(tiles_per_image: int, c: int, m: int, itemsize: int = 4) -> int:
-    """Images per chunk of a Winograd convolution: its transformed input, (m+2)² · tiles · C
-    numbers, about WINOGRAD_CHUNK_BYTES."""
-    return max(1, WINOGRAD_CHUNK_BYTES // ((m + 2) ** 2 * tiles_per_image * c * itemsize))
+def winograd_chunk(tiles_per_image: int, c: int, f: int, m: int, itemsize: int = 4) -> int:
+    """Images per chunk of a Winograd convolution: its transformed input V or products M,
+    (m+2)² · tiles · max(C, F) numbers, about WINOGRAD_CHUNK_BYTES."""
+    return max(1, WINOGRAD_CHUNK_BYTES // ((m + 2) ** 2 * tiles_per_image * max(c, f) * itemsize))
 
 
 def pool_tiles(x_shape, kernel, stride, padding) -> bool:

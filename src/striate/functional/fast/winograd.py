@@ -72,7 +72,7 @@ def tiles_product(xs, tiles, u, bias, m: int, workspace, chunk_images, name: str
     th, tw = tiles
     s = m + 2
     y = np.empty((n, th, m, tw, m, f), dtype=xs.dtype)  # (N, m·th, m·tw, F), pixel (m·i + p, m·j + q)
-    step = chunk_images or A.winograd_chunk(th * tw, c, m, xs.dtype.itemsize)
+    step = chunk_images or A.winograd_chunk(th * tw, c, f, m, xs.dtype.itemsize)
     for start in range(0, n, step):
         stop = min(start + step, n)
         buf = W.chunk_buffers(workspace, name, stop - start, tiles, c, f, m, xs.dtype)
@@ -100,7 +100,7 @@ def conv2d_winograd_backward(dy, cache: WinogradCache, kernel, padding, input_gr
         dyp = np.ascontiguousarray(dy)
     dy6 = dyp.reshape(n, th, m, tw, m, f)
     du = np.zeros((s * s, c, f), dtype=dy.dtype)
-    step = chunk_images or A.winograd_chunk(th * tw, c, m, dy.dtype.itemsize)
+    step = chunk_images or A.winograd_chunk(th * tw, c, f, m, dy.dtype.itemsize)
     for start in range(0, n, step):
         stop = min(start + step, n)
         nc = stop - start
