@@ -124,18 +124,21 @@ def test_unknown_and_mismatched_methods_are_refused(rng):
 def test_the_table_picks_winograd_for_the_4_conv_nets_inner_layers():
     same = (1, 1)
     assert algorithms.conv_method((64, 28, 28, 1), (3, 3, 1, 32), same, same, 1) == "im2col"  # first layer
+    assert algorithms.conv_method((64, 28, 28, 8), (3, 3, 8, 32), same, same, 1) == "im2col"  # few channels
     for x_shape, k_shape in [((64, 28, 28, 32), (3, 3, 32, 32)), ((64, 14, 14, 32), (3, 3, 32, 64)),
                              ((64, 14, 14, 64), (3, 3, 64, 64))]:
         assert algorithms.conv_method(x_shape, k_shape, same, same, 1) == "winograd"
     assert algorithms.conv_method((64, 14, 14, 64), (3, 3, 64, 64), (2, 2), same, 1) == "im2col"
     assert algorithms.conv_method((64, 14, 14, 64), (5, 5, 64, 64), same, same, 1) == "im2col"
+    assert algorithms.conv_method((64, 7, 7, 64), (3, 3, 64, 64), same, same, 1) == "im2col"  # 8×8 outputs for 7×7
 
 
 def test_the_layer_runs_winograd_where_the_table_says_and_equals_the_reference(rng):
     layer = L.Conv2D(16, 3, padding="same")
-    layer.build((10, 7, 32), rng=rng, dtype=np.float64)
-    x = rng.standard_normal((3, 10, 7, 32))
-    assert algorithms.conv_method(x.shape, layer.params["kernel"].shape, (1, 1), (1, 1), 1) == "winograd"
+    layer.build((12, 16, 32), rng=rng, dtype=np.float64)
+    x = rng.standard_normal((3, 12, 16, 32))
+    assert algorithms.conv_method(x.shape, layer.params["kernel"].shape, (1, 1), (1, 1), 1, ((1, 1), (1, 1))) \
+        == "winograd"
     results = []
     for on in (True, False):
         with striate.reference(on):

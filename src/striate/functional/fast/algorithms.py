@@ -45,7 +45,8 @@ BAND_MAX_BYTES = 8 << 20  # the band matrix itself
 BIAS_ROW = 4096  # numbers per row when a few filters' bias is added as one long row
 BIAS_MAX_FILTERS = 64  # more filters than this: a plain broadcast's inner loop is long enough
 
-WINOGRAD_MIN_CHANNELS = 8  # C below which a 3×3 layer stays on im2col (the first layer, C = 1 or 3)
+WINOGRAD_MIN_CHANNELS = 16  # C below which a 3×3 layer stays on im2col (the first layer, C = 1 or 3)
+WINOGRAD_MAX_WASTE = 1.25  # outputs its tiles compute (2×2 each, one extra tile a row) ÷ the layer's outputs
 WINOGRAD_CHUNK_BYTES = 800 << 10  # V or M (whichever is larger) per chunk of images: both stay in L2
 
 INPUT_GRAD_METHODS = ("band", "full", "shift", "taps")
@@ -124,11 +125,14 @@ def winograd_applies(kernel_shape, stride, dilation, groups: int) -> bool:
             and groups == 1)
 
 
-def conv_method(x_shape, kernel_shape, stride, dilation, groups: int) -> str:
+def conv_method(x_shape, kernel_shape, stride, dilation, groups: int, padding=((1, 1), (1, 1))) -> str:
     """The method of a convolution's forward and backward, by the rules in the table above."""
-    if winograd_applies(kernel_shape, stride, dilation, groups) and x_shape[3] >= WINOGRAD_MIN_CHANNELS:
-        return "winograd"
-    return "im2col"
+    if not winograd_applies(kernel_shape, stride, dilation, groups) or x_shape[3] < WINOGRAD_MIN_CHANNELS:
+        return "im2col"
+    (t, b), (l, r) = padding
+    ho, wo = x_shape[1] + t + b - 2, x_shape[2] + l + r - 2
+    th, tw = -(-ho // 2), -(-wo // 2)
+    return "winograd" if 4 * th * (tw + 1) <= WINOGRAD_MAX_WASTE * ho * wo else "im2col"
 
 
 def check_conv_method(method: str, kernel_shape, stride, dilation, groups: int) -> None:

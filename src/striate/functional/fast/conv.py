@@ -62,7 +62,7 @@ def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = NO_PA
     cache (algorithms.patch_chunks). chunk_bytes: patches per chunk (algorithms.CHUNK_BYTES).
     """
     if method is None:
-        method = A.conv_method(x.shape, kernel.shape, stride, dilation, groups)
+        method = A.conv_method(x.shape, kernel.shape, stride, dilation, groups, padding)
     else:
         A.check_conv_method(method, kernel.shape, stride, dilation, groups)
     if method != "im2col":
