@@ -101,14 +101,14 @@ def pad_tiles(x, padding, m: int, workspace=None, name: str = "wino_pad"):
 
 def chunk_buffers(workspace, name: str, nc: int, tiles, c: int, f: int, m: int, dtype):
     """Scratch for one chunk of nc images: {"v", "m", "t", "z", "y"} (see the module docstring;
-    z (m, m+2, T', F) and y (m, nc, th, m, tw, F): the output transform's halfway arrays)."""
+    z (m, m+2, T', F) and y (m, m, T', F): the output transform's halfway arrays)."""
     th, tw = tiles
     s, tiles_n = m + 2, nc * th * (tw + 1)
     return {"v": buffer(workspace, f"{name}_v{nc}", (s * s, tiles_n, c), dtype),
             "m": buffer(workspace, f"{name}_m{nc}", (s * s, tiles_n, f), dtype),
             "t": buffer(workspace, f"{name}_t{nc}", (m, s * tiles_n * c + c), dtype, fill=0),  # zeros past the end
             "z": buffer(workspace, f"{name}_z{nc}", (m, s, tiles_n, f), dtype),
-            "y": buffer(workspace, f"{name}_y{nc}", (m, nc, th, m, tw, f), dtype)}
+            "y": buffer(workspace, f"{name}_y{nc}", (m, m, tiles_n, f), dtype)}
 
 
 def gradient_buffer(workspace, name: str, nc: int, tiles, f: int, m: int, dtype):
@@ -155,8 +155,8 @@ def input_transform2(xs, tiles, v, t) -> None:
 
 def output_transform(mm, tiles, m: int, y6, z, yq) -> None:
     """Y = Aᵀ M A: mm ((m+2)², T', F) → y6 (nc, th, m, tw, m, F), a view of y; z (m, m+2,
-    T', F) and yq (m, nc, th, m, tw, F): scratch. Over a first (z[p, b] = Σ_a Aᵀ[p, a] M[b, a]),
-    then over b (yq[q] = Σ_b Aᵀ[q, b] z[:, b]), then one copy puts the columns q in place:
+    T', F) and yq (m, m, T', F): scratch. Over a first (z[p, b] = Σ_a Aᵀ[p, a] M[b, a]),
+    then over b (yq[q, p] = Σ_b Aᵀ[q, b] z[p, b]), then one copy puts the pixels in place:
     the only step whose rows are short (F numbers)."""
     at = ROWS[m]["at"]
     s = m + 2
@@ -170,10 +170,11 @@ def output_transform(mm, tiles, m: int, y6, z, yq) -> None:
     else:
         for p in range(m):
             combine(at[p], [mm[:, a] for a in range(s)], z[p].reshape(s, -1))
-    zb = z.reshape(m, s, nc, th, tw + 1, -1)[..., :tw, :].transpose(1, 2, 3, 0, 4, 5)  # (b, nc, th, p, tw, F)
+    zb = z.reshape(m, s, -1).transpose(1, 0, 2)  # (b, p, T'·F)
     for q in range(m):
-        combine(at[q], zb, yq[q])
-    np.copyto(y6, yq.transpose(1, 2, 3, 4, 0, 5))
+        combine(at[q], zb, yq[q].reshape(m, -1))
+    yq = yq.reshape(m, m, nc, th, tw + 1, -1)[..., :tw, :]  # (q, p, nc, th, tw, F): the extra tiles dropped
+    np.copyto(y6, yq.transpose(2, 3, 1, 4, 0, 5))
 
 
 def output_transform_backward(dy6, m: int, dm, x) -> None:
