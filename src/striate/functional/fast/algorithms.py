@@ -3,10 +3,27 @@
 Every choice between algorithms in striate.functional.fast is made here, and every
 tuned constant lives here. Each method gives the reference's numbers (up to float
 rounding; the tests check every one against striate.functional); the rules only pick
-the fastest. Measured on 2 cores (AVX-512 Xeon, OpenBLAS), float32::
+the fastest. Measured on 2 cores (AVX-512 Xeon, OpenBLAS), float32 (the Winograd rows on
+one core of an AMD EPYC, python -m benchmarks.conv_methods, medians of 9 interleaved
+rounds on a busy machine)::
 
   decision              method        rule (see the functions below)             measured
   --------------------  ------------  -----------------------------------------  -----------------------------------
+  conv method           winograd      3×3, stride 1, dilation 1, groups 1,       one training pass of one layer,
+                        F(2×2, 3×3)   C ≥ WINOGRAD_MIN_CHANNELS, tiles' outputs  batch 64, one core, im2col →
+                                      ≤ WINOGRAD_MAX_WASTE × the layer's         winograd: 32→32 @ 28²: 47.6 → 39.2
+                                      (winograd.py)                              ms; 32→64 @ 14²: 34.2 → 27.1;
+                                                                                 64→64 @ 14²: 89.9 → 69.7 (PyTorch
+                                                                                 48.0, 20.3, 70.1); the 4-conv net
+                                                                                 478 → 574 images/s (PyTorch 535)
+                        im2col        anything else                              C = 8 @ 28²: Winograd 1.23× slower;
+                                                                                 7×7 images (8×8 computed) 1.35×;
+                                                                                 C = 1 or 3: 3–5× slower
+                        winograd4     never chosen (method="winograd4" forces    F(4×4, 3×3): 1.6–3× slower than
+                                      it): more, longer transforms               F(2×2) on every layer above; ten
+                                                                                 times the float32 rounding
+  conv Winograd chunk   images        (m+2)²·tiles·max(C, F) numbers ≈           2 images at 28²×32, 4 at 14²×64:
+                                      WINOGRAD_CHUNK_BYTES                       1.1–1.4× faster than 1 or 8–16
   conv patches          chunks        batches in chunks of CHUNK_BYTES of        a chunk's patches stay in L2 for
                                       patches                                    its product: half the traffic
                         whole         training, K·F ≤ SMALL_KERNEL and the       LeNet-5, 128 images a shard:

@@ -10,8 +10,9 @@ winograd_transforms.py; their batched forms in winograd_transform.py)::
       │  a few images at a time (algorithms.winograd_chunk: a chunk's V and M stay in cache)
       ▼
     V = Bᵀ d B    ((m+2)², T, C)       T tiles in the chunk, one matrix per tile position
+                                        (T counts one extra tile a row: see winograd_transform)
     M = V @ U     ((m+2)², T, F)       (m+2)² products (T, C) @ (C, F);  U = G g Gᵀ ((m+2)², C, F)
-    M[centre] += b                      (Aᵀ's column there is all ones: b lands on every output)
+    M[1, 1] += b                        (Aᵀ's column 1 is all ones: b lands on every output)
     y = Aᵀ M A    (N, Ho, Wo, F)       each tile's m×m outputs
 
 Backward, with the same tiles of the cached padded input::
@@ -19,7 +20,8 @@ Backward, with the same tiles of the cached padded input::
     dx  = the same forward on dy padded by 2 − pad, with the kernel rotated 180° and
           C, F swapped (a stride-1 convolution's input gradient is a "full" convolution)
     dM  = A dY Aᵀ ((m+2)², T, F)       the transpose of the output transform, per tile
-    dU  = Σ_chunks Vᵀ @ dM ((m+2)², C, F) (V computed again: it is 4× the input's bytes)
+    dU  = Σ_chunks Vᵀ @ dM ((m+2)², C, F) (V computed again: it is 4× the input's bytes,
+                                         and its transform is the cheap part)
     dkernel = Gᵀ dU G,   dbias = Σ dy
 
 Only the padded input xs is cached. F(2×2, 3×3) rounds like im2col in float32; F(4×4,
