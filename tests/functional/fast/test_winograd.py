@@ -149,3 +149,34 @@ def test_the_layer_runs_winograd_where_the_table_says_and_equals_the_reference(r
     assert ops is fast and isinstance(cache, fast.winograd.WinogradCache)
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_a_transposed_convolution_where_the_table_picks_winograd_for_its_backward(rng):
+    """Conv2DTranspose's backward runs a conv2d of dy whose cache it reads: still the reference's numbers."""
+    from striate.functional import conv_transpose as reference_t
+
+    x, kernel = rng.standard_normal((2, 12, 16, 24)), rng.standard_normal((3, 3, 16, 24))
+    pad = ((1, 1), (1, 1))
+    y, cache = fast.conv_transpose2d(x, kernel, None, (1, 1), pad)
+    y_ref, cache_ref = reference_t.conv_transpose2d(x, kernel, None, (1, 1), pad)
+    assert algorithms.conv_method(y.shape, kernel.shape, (1, 1), (1, 1), 1, pad) == "winograd"
+    dy = rng.standard_normal(y.shape)
+    got = fast.conv_transpose2d_backward(dy, cache, kernel, (1, 1), pad)
+    expected = reference_t.conv_transpose2d_backward(dy, cache_ref, kernel, (1, 1), pad)
+    np.testing.assert_allclose(y, y_ref, atol=1e-10)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_an_im2col_layer_whose_input_gradient_runs_as_a_winograd_convolution(rng):
+    """Few channels (im2col) but many filters: dx, a stride-1 3×3 convolution of dy with
+    F = 32 input channels, may itself go to Winograd; the numbers stay the reference's."""
+    x, kernel = rng.standard_normal((3, 12, 12, 4)), rng.standard_normal((3, 3, 4, 32))
+    pad = ((1, 1), (1, 1))
+    y, cache = fast.conv2d(x, kernel, None, (1, 1), pad, workspace={})
+    y_ref, cache_ref = reference.conv2d(x, kernel, None, (1, 1), pad)
+    dy = rng.standard_normal(y.shape)
+    for dx_method in ("full", None):
+        got = fast.conv2d_backward(dy, cache, kernel, (1, 1), pad, workspace={}, dx_method=dx_method)
+        for a, b in zip(got, reference.conv2d_backward(dy, cache_ref, kernel, (1, 1), pad)):
+            np.testing.assert_allclose(a, b, atol=1e-10)

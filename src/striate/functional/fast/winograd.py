@@ -42,7 +42,7 @@ from .workspace import buffer
 
 class WinogradCache(NamedTuple):
     """What conv2d_winograd keeps for its backward (its type tells conv2d_backward who made it)."""
-    xs: np.ndarray  # the padded input split by column phase (winograd_transform.pad_tiles)
+    xs: np.ndarray  # the padded input split by row and column phase (winograd_transform.pad_tiles)
     x_shape: tuple
     tiles: tuple  # (th, tw)
     m: int
