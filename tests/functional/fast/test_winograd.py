@@ -8,6 +8,7 @@ import pytest
 import striate
 from striate import layers as L
 from striate.functional import conv as reference
+from striate.functional import conv_transpose as reference_t
 from striate.functional import fast
 from striate.functional.fast import algorithms
 from striate.functional.fast.winograd_transforms import TRANSFORMS, tile_correlate
@@ -92,7 +93,8 @@ def test_float32_rounding_is_that_of_im2col(rng):
     exact, _ = reference.conv2d(x, kernel, None, (1, 1), ((1, 1), (1, 1)))
     errors = {}
     for method in ("im2col", "winograd"):
-        y, _ = fast.conv2d(x.astype(np.float32), kernel.astype(np.float32), None, (1, 1), ((1, 1), (1, 1)), method=method)
+        y, _ = fast.conv2d(x.astype(np.float32), kernel.astype(np.float32), None, (1, 1), ((1, 1), (1, 1)),
+                           method=method)
         errors[method] = np.abs(y - exact).max() / np.abs(exact).max()
     assert 0 < errors["winograd"] <= 3 * errors["im2col"], errors
 
@@ -153,8 +155,6 @@ def test_the_layer_runs_winograd_where_the_table_says_and_equals_the_reference(r
 
 def test_a_transposed_convolution_where_the_table_picks_winograd_for_its_backward(rng):
     """Conv2DTranspose's backward runs a conv2d of dy whose cache it reads: still the reference's numbers."""
-    from striate.functional import conv_transpose as reference_t
-
     x, kernel = rng.standard_normal((2, 12, 16, 24)), rng.standard_normal((3, 3, 16, 24))
     pad = ((1, 1), (1, 1))
     y, cache = fast.conv_transpose2d(x, kernel, None, (1, 1), pad)

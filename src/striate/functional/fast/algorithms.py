@@ -11,12 +11,12 @@ rounds on a busy machine)::
   --------------------  ------------  -----------------------------------------  -----------------------------------
   conv method           winograd      3×3, stride 1, dilation 1, groups 1,       one training pass of one layer,
                         F(2×2, 3×3)   C ≥ WINOGRAD_MIN_CHANNELS, tiles' outputs  batch 64, one core, im2col →
-                                      ≤ WINOGRAD_MAX_WASTE × the layer's         winograd: 32→32 @ 28²: 47.6 → 39.2
-                                      (winograd.py)                              ms; 32→64 @ 14²: 34.2 → 27.1;
+                                      ≤ WINOGRAD_MAX_WASTE × the layer's         winograd: 32→32 @ 28²: 47.6 → 39.2;
+                                      (winograd.py)                              32→64 @ 14²: 34.2 → 27.1 ms;
                                                                                  64→64 @ 14²: 89.9 → 69.7 (PyTorch
                                                                                  48.0, 20.3, 70.1); the 4-conv net
                                                                                  478 → 574 images/s (PyTorch 535)
-                        im2col        anything else                              C = 8 @ 28²: Winograd 1.23× slower;
+                        im2col        anything else                              C = 8 @ 28²: Winograd 1.23× slower,
                                                                                  7×7 images (8×8 computed) 1.35×;
                                                                                  C = 1 or 3: 3–5× slower
                         winograd4     never chosen (method="winograd4" forces    F(4×4, 3×3): 1.6–3× slower than
