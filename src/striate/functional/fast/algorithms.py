@@ -19,11 +19,11 @@ rounds on a busy machine)::
                         im2col        anything else                              C = 8 @ 28²: Winograd 1.23× slower,
                                                                                  7×7 images (8×8 computed) 1.35×;
                                                                                  C = 1 or 3: 3–5× slower
-                        winograd4     never chosen (method="winograd4" forces    F(4×4, 3×3): 1.6–3× slower than
+                        winograd4     never chosen (method="winograd4" forces    F(4×4, 3×3): 1.9–2.9× slower than
                                       it): more, longer transforms               F(2×2) on every layer above; ten
                                                                                  times the float32 rounding
   conv Winograd chunk   images        (m+2)²·tiles·max(C, F) numbers ≈           2 images at 28²×32, 4 at 14²×64:
-                                      WINOGRAD_CHUNK_BYTES                       1.1–1.4× faster than 1 or 8–16
+                                      WINOGRAD_CHUNK_BYTES                       1.1–1.6× faster than 1 or 8–16
   conv patches          chunks        batches in chunks of CHUNK_BYTES of        a chunk's patches stay in L2 for
                                       patches                                    its product: half the traffic
                         whole         training, K·F ≤ SMALL_KERNEL and the       LeNet-5, 128 images a shard:
@@ -143,7 +143,11 @@ def winograd_applies(kernel_shape, stride, dilation, groups: int) -> bool:
 
 
 def conv_method(x_shape, kernel_shape, stride, dilation, groups: int, padding=((1, 1), (1, 1))) -> str:
-    """The method of a convolution's forward and backward, by the rules in the table above."""
+    """The method of a convolution's forward and backward, by the rules in the table above.
+
+    padding ((top, bottom), (left, right)) sets the output size, hence the tiles' waste;
+    the default is a 3×3 layer's "same".
+    """
     if not winograd_applies(kernel_shape, stride, dilation, groups) or x_shape[3] < WINOGRAD_MIN_CHANNELS:
         return "im2col"
     (t, b), (l, r) = padding
