@@ -13,6 +13,7 @@ Blocks that cannot run here, and why (EXCEPTIONS, matched by their first line):
   and a package index); the Makefile's targets are what they run.
 - `python3 -m venv .venv && .venv/bin/pip install ...`: needs a package index.
 - `python -m benchmarks.train_models`: trains three networks for 35 minutes.
+- `striate serve ...`: serves a web page until it is stopped (tests/cli/test_serve.py runs it).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ EXCEPTIONS = {
     "make demo": "installs and trains for minutes; `make demo` is the Makefile's target",
     "python3 -m venv .venv": "needs a package index",
     "python -m benchmarks.train_models": "trains for 35 minutes",
+    "mpiexec": "needs the mpi extra; tests/engine/test_mpi.py runs striate train under mpiexec",
+    "striate serve": "serves a web page until it is stopped",
 }
 TIMEOUT = 300
 
@@ -149,7 +152,8 @@ def test_toml_blocks_build(workspace):
             assert model.built, f"README line {line}"
 
 
-OUTPUTS = {" #  Layer": ["summary", "seed-table"], "y[0,0]: the window": ["explain", "conv"]}
+OUTPUTS = {" #  Layer": ["summary", "seed-table"], "y[0,0]: the window": ["explain", "conv"],
+           "Winograd F(2×2, 3×3)": ["explain", "winograd"]}
 
 
 def test_text_blocks_are_what_the_commands_print(workspace):

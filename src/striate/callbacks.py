@@ -8,6 +8,10 @@
 
 A callback that must survive an interruption (EarlyStopping's patience count, ...)
 keeps its state in get_state() / set_state(); checkpoints save and restore it.
+
+Trained over MPI ranks (fit(distributed=True)), every rank runs the callbacks with the
+same logs, so EarlyStopping stops them all at once; those that write files
+(ModelCheckpoint, CSVLogger) write on rank 0 only.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ class Callback:
     """Override any hook; `self.model` is set by fit before training starts."""
 
     model = None
+
+    @property
+    def writes(self) -> bool:
+        """Whether this process writes files: False on MPI ranks other than 0."""
+        return getattr(self.model, "rank", 0) == 0
 
     def on_train_begin(self, logs=None): ...
     def on_train_end(self, logs=None): ...
@@ -120,7 +129,8 @@ class ModelCheckpoint(_Monitor):
             if self.verbose:
                 print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {current:.5f}, saving {path}")
             self.best = current
-        self.model.save(path)
+        if self.writes:
+            self.model.save(path)
 
     def get_state(self):
         return {"best": self.best}
@@ -247,10 +257,12 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs=None):
         self._keys = None
-        if not self.append or not self.filename.exists():
+        if self.writes and (not self.append or not self.filename.exists()):
             self.filename.write_text("")
 
     def on_epoch_end(self, epoch, logs=None):
+        if not self.writes:
+            return
         logs = logs or {}
         rows = self._rows_before(epoch)
         if self._keys is None:

@@ -15,7 +15,7 @@ from . import metrics as metrics_mod
 from . import optim as optim_mod
 from . import inputs, registry
 from .callbacks import Callback, History
-from .engine import Runner
+from .engine import Runner, mpi
 from .layers.base import Layer
 from .position import Position
 from .progress import ProgressBar
@@ -103,6 +103,22 @@ class Sequential:
         for layer in self.layers:
             for p in layer.params.values():
                 p[...] = next(arrays)
+
+    def distribute(self, comm=None) -> Sequential:
+        """Train, evaluate and predict over MPI ranks from now on (striate.engine.mpi).
+
+        Run the script under `mpiexec -n P`: every rank builds the same model and calls
+        fit, evaluate and predict with the same arguments; each takes its part of every
+        batch, and all of them end with the same weights and results. fit(distributed=True)
+        calls this. comm: an engine.mpi.Communicator, default every rank (MPI_COMM_WORLD).
+        """
+        self._engine.distribute(comm if comm is not None else mpi.world())
+        return self
+
+    @property
+    def rank(self) -> int:
+        """This process's MPI rank once distributed (only rank 0 prints and writes files), else 0."""
+        return 0 if self._engine.comm is None else self._engine.comm.rank
 
     def save(self, path) -> None:
         """Write architecture and weights to one safe file (safetensors + JSON); see striate.load."""
@@ -208,8 +224,8 @@ class Sequential:
         self._ensure_built(x)
         return self._engine.infer(x)
 
-    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1,
-            callbacks=None, initial_epoch=0, checkpoint=None, checkpoint_every="epoch", resume=None) -> History:
+    def fit(self, x, y, epochs=1, batch_size=32, validation_data=None, shuffle=True, verbose=1, callbacks=None,
+            initial_epoch=0, checkpoint=None, checkpoint_every="epoch", resume=None, distributed=False) -> History:
         """Train for `epochs` passes over (x, y) in shuffled mini-batches.
 
         Args:
@@ -222,6 +238,9 @@ class Sequential:
                 every `checkpoint_every` optimizer steps when that is an int.
             resume: a checkpoint path to continue from, or True for `checkpoint` if that
                 file exists. The run ends bit-identical to one never interrupted.
+            distributed: True to train over the MPI ranks of `mpiexec -n P` (distribute()):
+                batch_size is the global batch, split over the ranks; rank 0 alone prints
+                and writes checkpoints, which every rank reads to resume.
         Returns:
             History with per-epoch "loss", metric names, and "val_" versions.
         """
@@ -231,6 +250,10 @@ class Sequential:
         epochs, batch_size = inputs.count(epochs, "epochs", "fit"), inputs.count(batch_size, "batch_size", "fit")
         initial_epoch = inputs.count(initial_epoch, "initial_epoch", "fit", minimum=0)
         self._ensure_built(x)
+        if distributed and self._engine.comm is None:
+            self.distribute()
+        if self.rank != 0:
+            verbose = 0
         history = History()
         cbs: list[Callback] = [*(callbacks or []), history]  # History last: it sees what others add to logs
         for cb in cbs:
@@ -244,8 +267,11 @@ class Sequential:
         if checkpoint is not None or resume not in (None, False):
             checkpointer = registry.file_support("checkpointer")  # striate.io's, above the model
             saver = checkpointer(self, cbs, checkpoint, checkpoint_every,
-                                 {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)})
+                                 {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)},
+                                 write=self.rank == 0)
             pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
+        if self._engine.comm is not None:
+            self._engine.comm.synchronize(self)  # every rank starts from rank 0's weights and RNGs
         guard = inputs.DivergenceGuard(self, saver)
         try:
             last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped

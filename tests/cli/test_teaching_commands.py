@@ -1,6 +1,7 @@
 """summary, explain, convolve and gradcheck; --help everywhere; the command as a process."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -243,3 +244,39 @@ def test_convolve_names_each_kernel_once(tmp_path, monkeypatch):
     write_png(tmp_path / "sunflower.png", np.random.default_rng(0).random((12, 12)))
     assert main(["convolve", "sunflower.png", "--kernel", "sobel-x", "--kernel", "blur"]) == 0
     assert sorted(p.name for p in tmp_path.glob("sunflower-*.png")) == ["sunflower-blur.png", "sunflower-sobel-x.png"]
+
+
+def test_explain_winograd_writes_both_ways_and_their_agreement(capsys):
+    assert main(["explain", "winograd", "--input", "1 2 0 1; 0 1 3 2; 2 1 0 1; 1 0 2 3",
+                 "--kernel", "1 2 1; 0 1 0; -1 0 1"]) == 0
+    out = capsys.readouterr().out
+    x = np.array([[1, 2, 0, 1], [0, 1, 3, 2], [2, 1, 0, 1], [1, 0, 2, 3]])
+    k = np.array([[1, 2, 1], [0, 1, 0], [-1, 0, 1]])
+    y = [[int(np.sum(x[i:i + 3, j:j + 3] * k)) for j in range(2)] for i in range(2)]
+    assert "2×2 outputs × 9 products = 36 multiplications" in out and "M = U ⊙ V, 16 products" in out
+    assert "\nY\n" + "\n".join("  " + " ".join(f"{v:>2}" for v in row) for row in y) + "\n" in out
+    assert "Checked: Y equals striate.functional.conv2d's output" in out
+    assert main(["explain", "winograd", "--tile", "4"]) == 0
+    assert "M = U ⊙ V, 36 products" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--input", "1 2; 3 4"], r"--input must be 4×4 \(one input tile of F\(2×2, 3×3\)\), got 2×2"),
+    (["--tile", "4", "--input", "1 2 0 1; 0 1 3 2; 2 1 0 1; 1 0 2 3"], "--input must be 6×6 .*got 4×4"),
+    (["--kernel", "1 0; 0 1"], r"--kernel must be 3×3 .*got 2×2"),
+])
+def test_explain_winograd_refuses_other_sizes(args, message, capsys):
+    assert main(["explain", "winograd", *args]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(f"striate explain: error: explain winograd: {message}\n", err), err
+
+
+def test_explain_help_lists_winograd_and_a_bad_tile_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["explain", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "{conv,pool,relu,softmax,backward,winograd}" in out and "striate explain winograd --tile 4" in out
+    with pytest.raises(SystemExit) as info:
+        main(["explain", "winograd", "--tile", "3"])
+    assert info.value.code == 2 and "argument --tile: invalid choice: 3" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from striate import FormatError
 from striate import callbacks as C
 from striate import optim
 from striate.io import atomic, checkpoint, document
+from striate.io.lock import lock_file
 
 from . import training_run as run
 from .training_run import Crash, CrashAt
@@ -195,6 +196,30 @@ def test_resume_true_starts_fresh_without_a_checkpoint(tmp_path, unbroken):
     assert run.snapshot(net, history) == unbroken["sgd"]
     ckpt = checkpoint.read(tmp_path / "run.ckpt")
     assert (ckpt.position.epoch, ckpt.position.batch, ckpt.optimizer.iterations) == (3, 0, 12)
+
+
+def test_a_checkpointer_that_does_not_write_resumes_without_locking_or_writing(tmp_path):
+    """MPI ranks other than 0 (write=False): they read the checkpoint, rank 0 writes it."""
+    path = tmp_path / "run.ckpt"
+    net = run.model()
+    run.fit(net, checkpoint=path, checkpoint_every=5)
+    written, lock = path.read_bytes(), lock_file(path)
+    lock.unlink()
+    reader = run.model()
+    reader.compile(net.optimizer, net.loss, [name for name, _ in net.metrics])
+    cbs = [*run.callbacks(), C.History()]
+    for cb in cbs:
+        cb.model = reader  # as fit sets it
+    saver = checkpoint.Checkpointer(reader, cbs, path, 1, {"batch_size": run.BATCH, "samples": len(run.data()[0]),
+                                                            "shuffle": True}, write=False)
+    pos = saver.resume(True)
+    assert pos.epoch == run.EPOCHS and reader.optimizer.iterations == net.optimizer.iterations
+    for a, b in zip(reader.get_weights(), net.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    saver.after_batch(pos)
+    saver.after_epoch(pos)
+    saver.close()
+    assert path.read_bytes() == written and not lock.exists()
 
 
 def test_a_finished_run_resumes_to_the_same_end(tmp_path, unbroken):

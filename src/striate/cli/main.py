@@ -7,11 +7,12 @@ import os
 import sys
 import traceback
 
+from ..engine import mpi
 from ..errors import TrainingDiverged
-from . import (convolve, evaluate, explain, export, features, filters, gradcheck, predict, summary,
+from . import (convolve, evaluate, explain, export, features, filters, gradcheck, predict, serve, summary,
                train, tune)
 
-COMMANDS = [train, evaluate, predict, summary, filters, features, convolve, explain, gradcheck, export, tune]
+COMMANDS = [train, evaluate, predict, summary, filters, features, convolve, explain, serve, gradcheck, export, tune]
 EXAMPLE = """example:
   striate train --dataset mnist --epochs 3 --out lenet.striate
   striate evaluate lenet.striate --dataset mnist --plots eval/
@@ -47,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    code = run_command(argv)
+    if code and (comm := mpi.current()) is not None and comm.size > 1:  # the other ranks would wait for ever
+        comm.fail(f"striate exits with status {code}", code)
+    return code
+
+
+def run_command(argv=None) -> int:
+    """The command argv names, run; its exit status (errors reported in one line)."""
     try:
         args = build_parser().parse_args(argv)
         return args.run(args) or 0

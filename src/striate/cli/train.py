@@ -5,16 +5,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import os
+import sys
 
 from .. import datasets, models, recipes
+from ..engine import mpi
 from ..io import config
-from . import preflight, train_run
+from . import preflight, train_run, train_watch
 from .common import add_command, dims
 
 EXAMPLE = """striate train --dataset mnist --model lenet5 --epochs 3 --out lenet.striate --plots runs/lenet
 striate train --dataset fashion-mnist --model fashion --time-budget 5m --out fashion.striate
 striate train --dataset fashion-mnist --config net.toml --augment --val-split 0.1
-striate train --dataset cifar10 --model seed-table --checkpoint run.ckpt --resume"""
+striate train --dataset cifar10 --model seed-table --checkpoint run.ckpt --resume
+mpiexec -n 4 striate train --dataset mnist --model lenet5 --batch-size 256 --out lenet.striate
+striate train --dataset mnist --epochs 2 --watch"""
 
 
 def dataset_name(text: str) -> str:
@@ -75,7 +80,9 @@ def add_parser(sub) -> None:
                     description="Train a model and report its test accuracy. A built-in model trains with its "
                                 "recipe (striate.recipes: optimizer, schedule, augmentation, batch size, epochs "
                                 "or a time budget), printed at the start; every option below overrides one part "
-                                "of it.")
+                                "of it. Under `mpiexec -n P` the P processes train one model together, each on "
+                                "its part of every batch (--batch-size is the global batch); rank 0 prints and "
+                                "writes the files.")
     add_data_arguments(p)
     which = p.add_mutually_exclusive_group()
     which.add_argument("--model", choices=list(models.CLASSIFIERS), help="a built-in model (default lenet5)")
@@ -105,6 +112,7 @@ def add_parser(sub) -> None:
                         "learning-rate schedule re-planned over the new total")
     p.add_argument("--plots", metavar="DIR", help="write the training curves to DIR/curves.png")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    train_watch.add_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -172,13 +180,31 @@ def check_outputs(args) -> None:
     if args.plots:
         preflight.matplotlib("--plots")
         preflight.writable_dir(args.plots, "--plots")
+    train_watch.check(args)
+
+
+def ranks():
+    """The MPI ranks when started by mpiexec with more than one process (else None): the
+    others keep quiet, and rank 0 speaks and writes for the job."""
+    if mpi.launched_size() < 2:
+        return None
+    comm = mpi.world()
+    if comm.rank > 0:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
+    return comm
 
 
 def run(args) -> int:
     args.model = args.model or (None if args.config else "lenet5")
     if args.resume and not args.checkpoint:
         raise ValueError("--resume carries on from --checkpoint FILE; give the checkpoint's path")
-    check_outputs(args)
+    comm = ranks()
+    if comm is None or comm.rank == 0:
+        check_outputs(args)
     recipe = recipe_for(args)
+    if comm is not None and comm.rank > 0:  # rank 0 first: one download, then every rank reads the files
+        comm.barrier(watched=False)
     ((x, y), test), class_names = load_data(args)
-    return train_run.run(args, recipe, x, y, test, class_names, build_model)
+    if comm is not None and comm.rank == 0:
+        comm.barrier(watched=False)
+    return train_run.run(args, recipe, x, y, test, class_names, build_model, comm)

@@ -6,6 +6,9 @@ What a resumed run does (`--checkpoint FILE --resume`):
 - more epochs than the checkpoint's run planned extend it: its learning-rate schedule is
   re-planned over the new total (striate.resuming.RunPlan), and the run says so;
 - with a time budget, the number of epochs planned when the run began is kept.
+Under mpiexec (comm, engine/mpi.py) every rank runs all of this on its part of each
+batch; the epochs a time budget plans are rank 0's, and rank 0 alone writes the files.
+
 Interrupted (Ctrl-C), it says what the checkpoint holds and the command that carries on —
 only of a checkpoint that belongs to this run (the one it resumed from, or one it wrote): a
 file left there by an earlier run is named as such.
@@ -24,6 +27,7 @@ from ..callbacks import Callback
 from ..io import checkpoint
 from ..progress import plural
 from ..resuming import RunPlan, TrainingData
+from . import train_watch
 
 
 class BatchRecorder(Callback):
@@ -109,7 +113,7 @@ def interrupted(args, resumed: bool, before: tuple | None) -> int:
     return 130
 
 
-def run(args, recipe, x, y, test, class_names, build_model) -> int:
+def run(args, recipe, x, y, test, class_names, build_model, comm=None) -> int:
     x_test, y_test = test
     say = (lambda *a: None) if args.json else print  # noqa: E731 - quiet under --json
     val = None
@@ -121,6 +125,10 @@ def run(args, recipe, x, y, test, class_names, build_model) -> int:
     data = TrainingData(x, y, args.dataset)
     ckpt = saved_run(args, data)
     epochs = epochs_for(args, recipe, model, x, y, (val or test)[0], ckpt, say)
+    if comm is not None:
+        epochs = comm.bcast_json(epochs)  # timings differ between ranks: rank 0's plan for all
+        say(f"training on {comm.size} MPI ranks: each takes {-(-recipe.batch_size // comm.size)} or fewer images "
+            f"of every batch of {recipe.batch_size}")
     steps = -(-len(x) // recipe.batch_size)
     model.compile(recipe.optimizer_for(steps, epochs), recipe.loss, ["accuracy"])
     split = f", {len(val[0])} validation" if val else ""
@@ -149,18 +157,35 @@ def run(args, recipe, x, y, test, class_names, build_model) -> int:
     elif args.resume:
         say(f"no checkpoint at {args.checkpoint} yet: starting from the beginning")
     recorder = BatchRecorder(len(x), recipe.batch_size, start_epoch)
+    # under MPI only rank 0 serves the page (train_watch.start does nothing without --watch)
+    watching, stop_watching = (train_watch.start(args, model, x_test, y_test, steps) if comm is None or comm.rank == 0
+                               else ([], lambda: None))
+    try:
+        return _fit_and_report(args, model, recipe, x_fit, y, val, test, callbacks + watching, recorder, epochs,
+                               start_epoch, ckpt, name, comm)
+    finally:
+        stop_watching()
+
+
+def _fit_and_report(args, model, recipe, x_fit, y, val, test, callbacks, recorder, epochs, start_epoch, ckpt,
+                    name, comm) -> int:
+    """fit, then the test accuracy, the files written and the report."""
+    x_test, y_test = test
     start, before = time.perf_counter(), version(args.checkpoint) if args.checkpoint else None
     try:
         history = model.fit(x_fit, y, epochs=epochs, batch_size=recipe.batch_size,
                             validation_data=val or (x_test, y_test), verbose=0 if args.json else 1,
                             callbacks=[*callbacks, recorder], checkpoint=args.checkpoint,
-                            checkpoint_every=args.checkpoint_every or "epoch", resume=True if args.resume else None)
+                            checkpoint_every=args.checkpoint_every or "epoch", resume=True if args.resume else None,
+                            distributed=comm is not None)
     except KeyboardInterrupt:
-        return interrupted(args, ckpt is not None, before)
+        return interrupted(args, ckpt is not None, before) if model.rank == 0 else 130
     seconds = time.perf_counter() - start
     done = max(epochs, start_epoch)  # a resumed run may have done more epochs than asked for now
     result = model.evaluate(x_test, y_test)
     written = {}
+    if model.rank != 0:  # the others' weights are the same: rank 0 writes them
+        return 0
     if args.out:
         model.save(args.out)
         written["model"] = args.out

@@ -6,11 +6,13 @@
     workers.py      shards in worker processes; worker_main.py is the worker's side
     arena.py        the shared memory and the JSON messages between the two
     inference.py    inference in pieces of a few MB of activations
+    mpi.py          data-parallel training over MPI ranks: broadcast, the gradient Allreduce
     runner.py       Runner: one model's steps, and the choice between whole, threads, workers
 
 What each imports, one way only (the model sits above all of it)::
 
     runner       ──► inference, threads, workers, shard, steps
+    mpi          ──► threads (and mpi4py, imported on first use)
     inference    ──► threads, workers, steps
     workers      ──► threads, shard, steps, arena, striate.registry, functional.switch
     worker_main  ──► shard, steps, arena, striate.registry, functional.switch  (its own process)

@@ -11,6 +11,9 @@ A Sequential owns one Runner and hands it every pass::
     input_gradient(x, y)    d loss / d x with the model's inference behaviour, on frozen
                             replicas of the layers: the model itself is left untouched
 
+With a communicator (`distribute(comm)`, engine/mpi.py) train and infer take the global
+batch and split it over the MPI ranks; train_local and infer_local are this rank's part.
+
 Each pass (but the inference of a single image) runs with the engine's own NumPy ufunc
 buffer size (ufunc_buffer.py); the caller's setting is back when it returns.
 
@@ -21,6 +24,7 @@ dtype and seed): the engine never imports the model module.
 from __future__ import annotations
 
 import copy
+import os
 
 import numpy as np
 
@@ -34,6 +38,19 @@ class Runner:
         self.model = model
         self.plan: Plan | None = None
         self.replicas: list[Plan] = []  # the thread replicas of the layers, one per extra shard
+        self.comm = None  # an engine.mpi.Communicator when the batches are split over MPI ranks
+
+    def distribute(self, comm) -> None:
+        """Split every training and inference batch over the ranks of `comm` (None: run here).
+
+        Unless STRIATE_NUM_THREADS says otherwise, the ranks on one machine share its
+        cores: each rank's own shards (threads or worker processes) get cores // ranks.
+        """
+        self.comm = comm
+        if comm is not None:
+            comm.abort_on_error()
+            if not os.environ.get("STRIATE_NUM_THREADS"):
+                threads.set_threads(comm.threads_per_rank())
 
     def steps(self) -> list:
         """The steps of the model's layers as they are now."""
@@ -56,11 +73,18 @@ class Runner:
 
     def train(self, x, y):
         """The shard step of a batch (forward, loss, backward): fills the layers' grads
-        with the batch's gradient and returns (loss, output)."""
-        with ufunc_buffer.scope():
-            return self._train(x, y)
+        with the batch's gradient and returns (loss, output). Over MPI ranks, x and y are
+        the global batch, and every rank gets its gradient, loss and output."""
+        if self.comm is not None:
+            return self.comm.train(self, x, y)
+        return self.train_local(x, y)
 
-    def _train(self, x, y):
+    def train_local(self, x, y):
+        """train(x, y) in this process alone."""
+        with ufunc_buffer.scope():
+            return self._train_local(x, y)
+
+    def _train_local(self, x, y):
         model = self.model
         ranges = self.shards(len(x), training=True)
         if ranges is None:
@@ -84,6 +108,11 @@ class Runner:
         return loss, np.concatenate([out for _, out in results])
 
     def infer(self, x, piece: int | None = None):
+        if self.comm is not None and len(x) > 1:
+            return self.comm.infer(self, x)
+        return self.infer_local(x, piece)
+
+    def infer_local(self, x, piece: int | None = None):
         if len(x) == 1:  # one image's arrays are smaller than any buffer; the scope's 3 µs would be 5 % of its time
             return inference.infer(self, x, piece)
         with ufunc_buffer.scope():

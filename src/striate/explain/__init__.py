@@ -3,9 +3,11 @@
     print(striate.explain.conv())        # the 3×3 kernel over the 5×5 image: a 4 top left
     print(striate.explain.pool())        # 2×2 max pooling of a 4×4 grid → [[6, 8], [3, 4]]
     print(striate.explain.backward())    # where the gradients go
+    print(striate.explain.winograd())    # fast convolution: 16 multiplications instead of 36
 
 Every function takes its own numbers too: conv(x, kernel, stride, padding), pool(x, size),
-relu(x, dy), softmax(logits, label), backward(pool_x, pool_dy, x, kernel, dy).
+relu(x, dy), softmax(logits, label), backward(pool_x, pool_dy, x, kernel, dy),
+winograd(x, kernel, tile).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from . import backward as _backward
 from . import forward as _forward
+from . import fast_conv as _fast_conv
 from .text import parse_matrix
 
 # The seeds' examples: a 5×5 binary image and an "X"-shaped 3×3 kernel (4 in the top-left
@@ -59,6 +62,18 @@ def backward(pool_x=None, pool_dy=None, x=None, kernel=None, dy=None, size: int 
     ])
 
 
-TOPICS = {"conv": conv, "pool": pool, "relu": relu, "softmax": softmax, "backward": backward}
+def winograd(x=None, kernel=None, tile: int = 2) -> str:
+    """Winograd's F(2×2, 3×3) (tile=2) or F(4×4, 3×3) (tile=4) on one 4×4 (6×6) input tile:
+    the direct sums, the transforms, the (tile+2)² products, and why they replace tile²·9.
 
-__all__ = ["conv", "pool", "relu", "softmax", "backward", "parse_matrix", "TOPICS"]
+    By default the top-left corner of the conv example (no padding for tile 2, padded by 1
+    for tile 4), so Y is the top-left of `striate explain conv`'s output (with --padding 1).
+    """
+    if x is None:
+        x = IMAGE[:4, :4] if tile == 2 else np.pad(IMAGE, 1)[:6, :6]
+    return _fast_conv.explain(x, KERNEL if kernel is None else kernel, tile)
+
+
+TOPICS = {"conv": conv, "pool": pool, "relu": relu, "softmax": softmax, "backward": backward, "winograd": winograd}
+
+__all__ = ["conv", "pool", "relu", "softmax", "backward", "winograd", "parse_matrix", "TOPICS"]

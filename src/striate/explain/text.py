@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import numpy as np
 
@@ -14,16 +15,34 @@ def number(v) -> str:
     return text.replace("-", "−")
 
 
-def times(a, b) -> str:
+def fraction(v, largest: int = 576) -> str:
+    """1.25 → "5/4", −0.5 → "−1/2", 1/6 → "1/6", 3.0 → "3": exact when v is a fraction whose
+    denominator divides into 2s and 3s (as the Winograd transforms' 1/2, 1/6, 1/24 do) up to
+    `largest` (24²), else number(v): 0.1 → "0.1"."""
+    v = float(v)
+    if v.is_integer() or not np.isfinite(v):
+        return number(v)
+    f = Fraction(v).limit_denominator(largest)
+    rest = f.denominator
+    for p in (2, 3):
+        while rest % p == 0:
+            rest //= p
+    if rest != 1 or abs(f.numerator / f.denominator - v) > 1e-12 * abs(v):
+        return number(v)
+    text = str(f.numerator) if f.denominator == 1 else f"{f.numerator}/{f.denominator}"  # 1.9999999999999996 → 2
+    return text.replace("-", "−")
+
+
+def times(a, b, fmt=number) -> str:
     """"2·3", with a negative second factor in brackets: "1·(−1)"."""
-    second = number(b)
-    return f"{number(a)}·({second})" if b < 0 else f"{number(a)}·{second}"
+    second = fmt(b)
+    return f"{fmt(a)}·({second})" if b < 0 else f"{fmt(a)}·{second}"
 
 
-def matrix(a, indent: str = "  ") -> list[str]:
-    """Rows of a 2-D array as aligned text lines."""
+def matrix(a, indent: str = "  ", fmt=number) -> list[str]:
+    """Rows of a 2-D array as aligned text lines, each value written by fmt."""
     a = np.atleast_2d(a)
-    cells = [[number(v) for v in row] for row in a]
+    cells = [[fmt(v) for v in row] for row in a]
     width = max(len(c) for row in cells for c in row)
     return [indent + " ".join(c.rjust(width) for c in row) for row in cells]
 

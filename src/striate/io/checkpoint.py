@@ -159,9 +159,11 @@ class Checkpointer:
         path: where to write checkpoints (None: write none).
         every: "epoch" (at each epoch's end) or an int N (also every N optimizer steps).
         fit_args: {batch_size, samples, shuffle}, which a resumed fit must share.
+        write: False on MPI ranks other than 0: they read the checkpoint to resume, but
+            neither lock nor write it.
     """
 
-    def __init__(self, model, callbacks, path, every, fit_args):
+    def __init__(self, model, callbacks, path, every, fit_args, write: bool = True):
         if not (isinstance(every, str) and every == "epoch"):
             try:
                 every = count(every, "checkpoint_every", "fit")  # NumPy ints too
@@ -169,8 +171,9 @@ class Checkpointer:
                 raise ValueError(f"fit: checkpoint_every must be 'epoch' or a positive int, got {every!r}") from None
         self.model, self.callbacks, self.every, self.fit_args = model, callbacks, every, fit_args
         self.path = None if path is None else Path(path)
+        self.write = bool(write)
         # before anything is read: a second run on this checkpoint fails here, at once
-        self.lock = None if self.path is None else CheckpointLock(self.path)
+        self.lock = None if self.path is None or not self.write else CheckpointLock(self.path)
 
     def close(self) -> None:
         """Let the checkpoint's lock go (fit calls it when it returns)."""
@@ -190,11 +193,12 @@ class Checkpointer:
         return restore(read(resume), self.model, self.callbacks, self.fit_args, resume)
 
     def after_batch(self, pos: Position) -> None:
-        if self.path is not None and self.every != "epoch" and self.model.optimizer.iterations % self.every == 0:
+        if (self.path is not None and self.write and self.every != "epoch"
+                and self.model.optimizer.iterations % self.every == 0):
             self._write(pos)
 
     def after_epoch(self, pos: Position) -> None:
-        if self.path is not None:
+        if self.path is not None and self.write:
             self._write(pos)
 
     def _write(self, pos: Position) -> None:

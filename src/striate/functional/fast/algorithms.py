@@ -3,10 +3,27 @@
 Every choice between algorithms in striate.functional.fast is made here, and every
 tuned constant lives here. Each method gives the reference's numbers (up to float
 rounding; the tests check every one against striate.functional); the rules only pick
-the fastest. Measured on 2 cores (AVX-512 Xeon, OpenBLAS), float32::
+the fastest. Measured on 2 cores (AVX-512 Xeon, OpenBLAS), float32 (the Winograd rows on
+one core of an AMD EPYC, python -m benchmarks.conv_methods, medians of 9 interleaved
+rounds on a busy machine)::
 
   decision              method        rule (see the functions below)             measured
   --------------------  ------------  -----------------------------------------  -----------------------------------
+  conv method           winograd      3×3, stride 1, dilation 1, groups 1,       one training pass of one layer,
+                        F(2×2, 3×3)   C ≥ WINOGRAD_MIN_CHANNELS, tiles' outputs  batch 64, one core, im2col →
+                                      ≤ WINOGRAD_MAX_WASTE × the layer's         winograd: 32→32 @ 28²: 47.6 → 39.2;
+                                      (winograd.py)                              32→64 @ 14²: 34.2 → 27.1 ms;
+                                                                                 64→64 @ 14²: 89.9 → 69.7 (PyTorch
+                                                                                 48.0, 20.3, 70.1); the 4-conv net
+                                                                                 478 → 574 images/s (PyTorch 535)
+                        im2col        anything else                              C = 8 @ 28²: Winograd 1.23× slower,
+                                                                                 7×7 images (8×8 computed) 1.35×;
+                                                                                 C = 1 or 3: 3–5× slower
+                        winograd4     never chosen (method="winograd4" forces    F(4×4, 3×3): 1.9–2.9× slower than
+                                      it): more, longer transforms               F(2×2) on every layer above; ten
+                                                                                 times the float32 rounding
+  conv Winograd chunk   images        (m+2)²·tiles·max(C, F) numbers ≈           2 images at 28²×32, 4 at 14²×64:
+                                      WINOGRAD_CHUNK_BYTES                       1.1–1.6× faster than 1 or 8–16
   conv patches          chunks        batches in chunks of CHUNK_BYTES of        a chunk's patches stay in L2 for
                                       patches                                    its product: half the traffic
                         whole         training, K·F ≤ SMALL_KERNEL and the       LeNet-5, 128 images a shard:
@@ -50,7 +67,12 @@ BIAS_ROW = 4096  # numbers per row when a few filters' bias is added as one long
 BIAS_MAX_FILTERS = 64  # more filters than this: a plain broadcast's inner loop is long enough
 POOL_MASK_BYTES = 1 << 20  # pooling input from which a tiled max-pool backward is one broadcast comparison
 
+WINOGRAD_MIN_CHANNELS = 16  # C below which a 3×3 layer stays on im2col (the first layer, C = 1 or 3)
+WINOGRAD_MAX_WASTE = 1.25  # outputs its tiles compute (2×2 each, one extra tile a row) ÷ the layer's outputs
+WINOGRAD_CHUNK_BYTES = 800 << 10  # V or M (whichever is larger) per chunk of images: both stay in L2
+
 INPUT_GRAD_METHODS = ("band", "full", "shift", "taps")
+CONV_METHODS = ("im2col", "winograd", "winograd4")  # winograd: F(2×2, 3×3); winograd4: F(4×4, 3×3)
 POOL_BACKWARD_METHODS = ("mask", "taps")
 
 
@@ -118,6 +140,42 @@ def wide_bias_add(m: int, f: int) -> bool:
     """Whether a bias over few filters is added to an (M, F) output as rows of BIAS_ROW
     numbers (4× faster for F = 6) rather than a plain broadcast; small outputs: plain."""
     return f < BIAS_MAX_FILTERS and m >= 8 * (BIAS_ROW // f)
+
+
+def winograd_applies(kernel_shape, stride, dilation, groups: int) -> bool:
+    """Whether Winograd's F(m×m, 3×3) computes this convolution: 3×3, stride 1, dilation 1, one group."""
+    return (tuple(kernel_shape[:2]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+            and groups == 1)
+
+
+def conv_method(x_shape, kernel_shape, stride, dilation, groups: int, padding=((1, 1), (1, 1))) -> str:
+    """The method of a convolution's forward and backward, by the rules in the table above.
+
+    padding ((top, bottom), (left, right)) sets the output size, hence the tiles' waste;
+    the default is a 3×3 layer's "same".
+    """
+    if not winograd_applies(kernel_shape, stride, dilation, groups) or x_shape[3] < WINOGRAD_MIN_CHANNELS:
+        return "im2col"
+    (t, b), (l, r) = padding
+    ho, wo = x_shape[1] + t + b - 2, x_shape[2] + l + r - 2
+    th, tw = -(-ho // 2), -(-wo // 2)
+    return "winograd" if 4 * th * (tw + 1) <= WINOGRAD_MAX_WASTE * ho * wo else "im2col"
+
+
+def check_conv_method(method: str, kernel_shape, stride, dilation, groups: int) -> None:
+    """ValueError unless `method` is one of CONV_METHODS and applies to this layer."""
+    if method not in CONV_METHODS:
+        raise ValueError(f"conv2d: method must be one of {', '.join(CONV_METHODS)}, got {method!r}")
+    if method != "im2col" and not winograd_applies(kernel_shape, stride, dilation, groups):
+        raise ValueError(f"conv2d: method {method!r} needs a 3×3 kernel, stride 1, dilation 1 and groups = 1, "
+                         f"got kernel {tuple(kernel_shape[:2])}, stride {tuple(stride)}, "
+                         f"dilation {tuple(dilation)}, groups {groups}")
+
+
+def winograd_chunk(tiles_per_image: int, c: int, f: int, m: int, itemsize: int = 4) -> int:
+    """Images per chunk of a Winograd convolution: its transformed input V or products M,
+    (m+2)² · tiles · max(C, F) numbers, about WINOGRAD_CHUNK_BYTES."""
+    return max(1, WINOGRAD_CHUNK_BYTES // ((m + 2) ** 2 * tiles_per_image * max(c, f) * itemsize))
 
 
 def pool_tiles(x_shape, kernel, stride, padding) -> bool:

@@ -20,12 +20,16 @@ The reference's im2col → one product → col2im, with the same results, made f
     shift  (stride 1, many filters for few channels) shift and accumulate (shift.py)
     taps   (otherwise) for each kernel tap, dy @ kernel[tap]ᵀ added back where the tap read
 
+A 3×3, stride-1, ungrouped layer with enough channels goes to Winograd's F(2×2, 3×3)
+instead (winograd.py: 4 multiply-adds per output instead of 9, the rest adds);
+algorithms.conv_method decides, and the cache's type tells backward which one made it.
+
 Only the padded input xp (and, for small kernels in training, the patches) is cached,
 so a layer's memory is its input, not kh·kw times it. `workspace` (a dict, optional)
 lets a layer reuse its scratch buffers from one call to the next; the cache then holds
 those buffers and stays valid until the next call with the same workspace (a layer keeps
 one for training, another for inference: see workspace.py). Every choice can be forced
-through a keyword argument (dx_method, chunk_bytes) for tests and benchmarks.
+through a keyword argument (method, dx_method, chunk_bytes) for tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -40,19 +44,29 @@ from .band import conv2d_input_grad_band
 from .gemm import column_sum, dot
 from .patches import im2col, pad_nhwc
 from .shift import conv2d_input_grad_shift
+from .winograd import WinogradCache, conv2d_winograd, conv2d_winograd_backward
 from .workspace import buffer
 
 grouped_kernel = reference.grouped_kernel
 
 
 def conv2d(x, kernel, bias=None, stride: Pair = (1, 1), padding: Padding = NO_PADDING, dilation: Pair = (1, 1),
-           groups: int = 1, *, workspace=None, training: bool = False, chunk_bytes: int | None = None):
+           groups: int = 1, *, workspace=None, training: bool = False, chunk_bytes: int | None = None,
+           method: str | None = None):
     """Equals reference.conv2d: x (N, H, W, C), kernel (kh, kw, C/groups, F), bias (F,) →
     (y (N, Ho, Wo, F), cache for conv2d_backward).
 
+    method: "im2col", "winograd" (F(2×2, 3×3)) or "winograd4" (F(4×4, 3×3); the last two
+    for 3×3, stride 1, dilation 1, groups 1 only); None lets algorithms.conv_method choose.
     training: gather a small kernel's patches for the whole batch and keep them in the
     cache (algorithms.patch_chunks). chunk_bytes: patches per chunk (algorithms.CHUNK_BYTES).
     """
+    if method is None:
+        method = A.conv_method(x.shape, kernel.shape, stride, dilation, groups, padding)
+    else:
+        A.check_conv_method(method, kernel.shape, stride, dilation, groups)
+    if method != "im2col":
+        return conv2d_winograd(x, kernel, bias, padding, workspace=workspace, m=4 if method == "winograd4" else 2)
     n = x.shape[0]
     kh, kw, cg, f = kernel.shape
     ho, wo = output_hw(x.shape, kernel.shape, stride, padding, dilation)
@@ -103,13 +117,21 @@ def bias_grad(dy, workspace=None):
 
 def conv2d_backward(dy, cache, kernel, stride: Pair = (1, 1), padding: Padding = NO_PADDING, dilation: Pair = (1, 1),
                     groups: int = 1, input_grad: bool = True, *, workspace=None, dx_method: str | None = None,
-                    chunk_bytes: int | None = None):
+                    chunk_bytes: int | None = None, method: str | None = None):
     """Equals reference.conv2d_backward: dy (N, Ho, Wo, F) and conv2d's cache →
     (dx (N, H, W, C) or None, dkernel, dbias).
 
-    dx_method: "band", "full", "shift" or "taps" (see algorithms.py); None lets
-    algorithms.input_grad_method choose. chunk_bytes: as in conv2d.
+    The method is the one that made the cache; `method`, if given, must name it.
+    dx_method (im2col only): "band", "full", "shift" or "taps" (see algorithms.py); None
+    lets algorithms.input_grad_method choose. chunk_bytes: as in conv2d.
     """
+    made_by = ("winograd4" if cache.m == 4 else "winograd") if isinstance(cache, WinogradCache) else "im2col"
+    if method is not None and method != made_by:
+        raise ValueError(f"conv2d_backward: method must be the one conv2d used ({made_by!r}), got {method!r}")
+    if made_by != "im2col":
+        if dx_method is not None:
+            raise ValueError(f"conv2d_backward: dx_method applies to im2col only, got {dx_method!r} for {made_by}")
+        return conv2d_winograd_backward(dy, cache, kernel, padding, input_grad, workspace=workspace)
     xp, x_shape, kept = cache
     n, ho, wo, f = dy.shape
     kh, kw, cg, _ = kernel.shape

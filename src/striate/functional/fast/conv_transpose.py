@@ -33,7 +33,8 @@ def conv_transpose2d_backward(dy, x, kernel, stride: Pair = (1, 1), padding: Pad
     dx is the forward convolution of dy with the same kernel; dkernel is conv2d's kernel
     gradient with dy as the image and x as the output gradient.
     """
-    dx, (dyp, _, _) = C.conv2d(dy, kernel, None, stride, padding, dilation, groups, workspace=workspace)
+    dx, (dyp, _, _) = C.conv2d(dy, kernel, None, stride, padding, dilation, groups, workspace=workspace,
+                               method="im2col")  # its cache, the padded dy, serves dkernel below
     dx = dx[:, : x.shape[1], : x.shape[2]]  # output padding ≥ stride adds a row the forward never read
     # x as the output gradient of the convolution of dy: its patches gathered again for x's size
     _, dkernel, _ = C.conv2d_backward(x, (dyp, dy.shape, None), kernel, stride, padding, dilation, groups,

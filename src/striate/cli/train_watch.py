@@ -1,0 +1,59 @@
+"""`striate train … --watch`: the training panel of the web page, served while the model trains.
+
+The server runs on its own thread; the training thread publishes to a Feed only every
+--watch-every seconds (striate.web.watch), so the run is slowed by little (see
+benchmarks/watch_overhead.py). The page's other panels run on a twin of the model that
+takes the latest published weights.
+"""
+
+from __future__ import annotations
+
+import sys
+
+FIXED_IMAGES = 8  # test images whose predictions the page follows
+
+
+def add_arguments(p) -> None:
+    from .serve import port
+
+    p.add_argument("--watch", action="store_true",
+                   help="serve a web page with the loss and accuracy curves, the first layer's filters and "
+                        "predictions on a few test images while training (needs the web extra: "
+                        "pip install -e '.[web]')")
+    p.add_argument("--watch-host", default="127.0.0.1", help="--watch: address to listen on (default 127.0.0.1)")
+    p.add_argument("--watch-port", type=port, default=8000, help="--watch: port to listen on (default 8000)")
+    p.add_argument("--watch-every", type=float, default=2.0, metavar="SECONDS",
+                   help="--watch: seconds between snapshots of the model (default 2)")
+    p.add_argument("--no-browser", dest="browser", action="store_false", help="--watch: do not open a browser")
+
+
+def check(args) -> None:
+    """Before the data is read: the extra is installed, the port is free, the interval is sane."""
+    if not getattr(args, "watch", False):
+        return
+    from .. import web
+
+    web.require("--watch")
+    if not args.watch_every > 0:
+        raise ValueError(f"--watch-every must be a positive number of seconds, got {args.watch_every}")
+    from ..web import server
+
+    server.check_port(args.watch_host, args.watch_port)
+
+
+def start(args, model, x_test, y_test, batches: int):
+    """Start the server on a thread: (the callbacks that feed it, a function that stops it);
+    ([], a function doing nothing) without --watch."""
+    if not getattr(args, "watch", False):
+        return [], lambda: None
+    from .. import web
+    from ..web import server
+    from ..web.watch import Feed, Watch, twin
+
+    feed = Feed()
+    app = web.create_app(twin(model), feed=feed)
+    running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser)
+    print(f"watching the run at {server.url(args.watch_host, args.watch_port)} (the page stops with the run)",
+          file=sys.stderr if args.json else sys.stdout, flush=True)
+    n = min(FIXED_IMAGES, len(x_test))
+    return [Watch(feed, x_test[:n], y_test[:n], every=args.watch_every, batches=batches)], running.stop

@@ -1,0 +1,306 @@
+"""Data-parallel training over MPI ranks: one model, p processes, the same update on each.
+
+Launched as `mpiexec -n p python script.py` (or `mpiexec -n p striate train ...`), every
+rank holds the whole model and sees the same global batch of n samples (the same seed,
+the same shuffle). Rank r trains on its part of it and the ranks add their gradients::
+
+    rank r: x[s_r : e_r] ──the shard step (runner.train_local)──► grads_r, loss_r, out_r
+            buffer = [grads_r · w_r | loss_r · w_r | state_r · w_r],   w_r = n_r / n
+            Allreduce(SUM) over one flat buffer ──► Σ_r w_r · grads_r = the global batch's gradient
+            Allgatherv(out_r) ──► the global batch's output (metrics see all n samples)
+
+The batch's loss is the mean over its n samples, so its gradient is Σ_r (n_r / n) ∂L_r —
+the weighting of engine/shard.py, one level up. Every rank then holds the same gradient
+and takes the same optimizer step, so the weights stay identical without being sent
+again. The global batch does not depend on p: 2 ranks end where 1 process ends, up to
+float32 rounding (the order of the additions differs).
+
+Layers whose training couples the samples of a batch:
+- BatchNorm normalises with each rank's own statistics (PyTorch DDP's default); its
+  running statistics are averaged over the ranks (weighted by n_r / n) in the same
+  Allreduce, so every rank keeps the same state.
+- Dropout draws from its own Generator: before each step rank r jumps a copy of it r
+  times (2^127 draws each, PCG64's `jumped`), and afterwards every rank moves it to the
+  step's start jumped p times. The masks differ between ranks, a run is reproducible,
+  and the state in a checkpoint is the same on every rank.
+
+A failing rank must not leave the others waiting in a collective: `abort_on_error`
+turns an uncaught exception into one line naming the rank and MPI_Abort, and every
+collective runs under a watchdog (STRIATE_MPI_TIMEOUT seconds, default 600) that
+aborts the job when the other ranks never arrive. A rank that is killed is torn down
+with the job by the launcher (mpiexec).
+
+Messages are raw arrays and JSON (no pickle): Bcast, Allreduce and Allgatherv on buffers.
+mpi4py is imported on first use; without it, `world()` says how to install it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from . import threads
+
+INSTALL = "pip install mpi4py mpich (in a clone of striate: pip install -e '.[mpi]')"
+_LAUNCH_SIZES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")  # MPICH/hydra, Open MPI, MVAPICH
+_LOCAL_SIZES = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
+
+
+def launched_size() -> int:
+    """How many ranks the launcher started (from its environment), 1 when not under mpiexec."""
+    for name in _LAUNCH_SIZES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
+def local_size() -> int:
+    """Ranks on this machine, as the launcher says (else all of them)."""
+    for name in _LOCAL_SIZES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return launched_size()
+
+
+def part(n: int, rank: int, size: int) -> tuple[int, int]:
+    """Rank `rank`'s (start, stop) of a batch of n: even parts in rank order, the first
+    n % size ranks one sample more."""
+    base, extra = divmod(n, size)
+    start = rank * base + min(rank, extra)
+    return start, start + base + (rank < extra)
+
+
+_world: Communicator | None = None
+
+
+def world(timeout: float | None = None) -> Communicator:
+    """The Communicator over every rank mpiexec started (MPI_COMM_WORLD), made once.
+
+    RuntimeError naming the extra to install when mpi4py or its MPI library is missing.
+    """
+    global _world
+    if _world is None:
+        try:
+            from mpi4py import MPI
+        except ImportError as e:
+            raise RuntimeError(f"training on several processes needs mpi4py and an MPI library, which are not "
+                               f"installed ({e}); install them with {INSTALL}") from None
+        _world = Communicator(MPI.COMM_WORLD, MPI, timeout)
+    return _world
+
+
+def current() -> Communicator | None:
+    """The Communicator world() made, or None when this process has not joined the ranks."""
+    return _world
+
+
+class Communicator:
+    """One model's link to the other ranks: broadcast, the gradient Allreduce, gathers.
+
+    Args:
+        comm: an mpi4py communicator; mpi: the mpi4py.MPI module.
+        timeout: seconds a collective may wait for the other ranks before the job is
+            aborted (default: STRIATE_MPI_TIMEOUT, else 600).
+
+    Attributes:
+        rank, size: this process's rank and the number of ranks.
+        allreduce_seconds, allreduce_calls: time spent in the gradient Allreduce so far.
+    """
+
+    def __init__(self, comm, mpi, timeout: float | None = None):
+        self.comm, self.MPI = comm, mpi
+        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        if timeout is None:
+            value = os.environ.get("STRIATE_MPI_TIMEOUT", "600")
+            try:
+                timeout = float(value)
+            except ValueError:
+                raise ValueError(f"STRIATE_MPI_TIMEOUT must be a number of seconds, got {value!r}") from None
+        if not timeout > 0:
+            raise ValueError(f"Communicator: timeout must be a positive number of seconds, got {timeout!r}")
+        self.timeout = float(timeout)
+        self.allreduce_seconds, self.allreduce_calls = 0.0, 0
+        self._deadline: tuple[float, str] | None = None
+        self._watchdog: threading.Thread | None = None
+
+    def __repr__(self):
+        return f"Communicator(rank {self.rank} of {self.size})"
+
+    # ---- failing loudly -------------------------------------------------------
+    def fail(self, message: str, code: int = 1) -> None:
+        """Print `message` with this rank's name and bring the whole job down (MPI_Abort)."""
+        print(f"striate: rank {self.rank} of {self.size}: {message}; stopping all ranks", file=sys.stderr, flush=True)
+        time.sleep(0.5)  # the launcher forwards a rank's output asynchronously: Abort would cut the line off
+        self.comm.Abort(code)
+
+    def abort_on_error(self) -> None:
+        """Make an uncaught exception on this rank abort the job with one line, instead of
+        leaving the other ranks waiting in a collective for ever."""
+        previous = sys.excepthook
+
+        def hook(kind, value, tb):
+            if issubclass(kind, KeyboardInterrupt):
+                self.fail("interrupted", 130)
+            previous(kind, value, tb)
+            self.fail(f"failed with {kind.__name__}: {value}")
+
+        sys.excepthook = hook
+
+    @contextmanager
+    def _collective(self, what: str):
+        """Run a collective under the watchdog: past self.timeout the job is aborted."""
+        if self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, name="striate-mpi-watchdog", daemon=True)
+            self._watchdog.start()
+        self._deadline = (time.monotonic() + self.timeout, what)
+        try:
+            yield
+        finally:
+            self._deadline = None
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(min(1.0, self.timeout / 4))
+            deadline = self._deadline
+            if deadline is not None and time.monotonic() > deadline[0]:
+                self.fail(f"{deadline[1]} waited more than {self.timeout:g}s for the other ranks "
+                          "(STRIATE_MPI_TIMEOUT); one of them has stopped or hangs")
+
+    # ---- small messages -------------------------------------------------------
+    def barrier(self, what: str = "barrier", watched: bool = True) -> None:
+        if watched:
+            with self._collective(what):
+                self.comm.Barrier()
+        else:  # e.g. while rank 0 downloads a data set: no time limit
+            self.comm.Barrier()
+
+    def bcast_json(self, value, root: int = 0):
+        """Rank root's JSON-able value on every rank (as bytes: no pickle)."""
+        data = np.frombuffer(json.dumps(value).encode(), np.uint8) if self.rank == root else None
+        length = np.array([0 if data is None else len(data)], np.int64)
+        with self._collective("broadcast"):
+            self.comm.Bcast(length, root=root)
+            buf = data.copy() if data is not None else np.empty(int(length[0]), np.uint8)
+            self.comm.Bcast(buf, root=root)
+        return json.loads(buf.tobytes().decode())
+
+    def sum(self, values) -> np.ndarray:
+        """The element-wise sum of float64 `values` over the ranks."""
+        buf = np.array(values, np.float64)
+        with self._collective("Allreduce"):
+            self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
+        return buf
+
+    # ---- the model ------------------------------------------------------------
+    def synchronize(self, model) -> None:
+        """Give every rank rank 0's weights, layer state (BatchNorm's statistics), and the
+        states of the model's and the layers' Generators (shuffles and Dropout masks)."""
+        arrays = [a for layer in model.layers for a in (*layer.params.values(), *layer.state.values())]
+        buf = _flat(arrays, model.dtype)
+        with self._collective("broadcast of the weights"):
+            self.comm.Bcast(buf, root=0)
+        _unflat(buf, arrays)
+        rngs = self.bcast_json([model.rng.bit_generator.state] + [g.bit_generator.state for g in _generators(model)])
+        model.rng.bit_generator.state = rngs[0]
+        for g, state in zip(_generators(model), rngs[1:]):
+            g.bit_generator.state = state
+
+    def train(self, runner, x, y):
+        """The training pass of the global batch (x, y) over all ranks: fills every rank's
+        layer grads with the global batch's gradient; returns (its loss, its output)."""
+        model = runner.model
+        n = len(x)
+        start, stop = part(n, self.rank, self.size)
+        weight = (stop - start) / n
+        rngs = [(g, g.bit_generator.state) for g in _generators(model)]
+        for g, state in rngs:
+            g.bit_generator.state = _jumped(state, self.rank)
+        try:
+            if stop > start:
+                loss, out = runner.train_local(x[start:stop], y[start:stop])
+            else:  # fewer samples than ranks: this one adds nothing
+                for layer in model.layers:
+                    for g in layer.grads.values():
+                        g[...] = 0
+                loss, out = 0.0, np.empty((0, *model.output_shape), model.dtype)
+        finally:
+            for g, state in rngs:  # the same next state on every rank
+                g.bit_generator.state = _jumped(state, self.size)
+        grads = [g for layer in model.layers for g in layer.grads.values()]
+        states = [s for layer in model.layers for s in layer.state.values() if s.dtype.kind == "f"]
+        buf = _flat([*grads, np.array([loss]), *states], model.dtype, weight)
+        began = time.perf_counter()
+        with self._collective("Allreduce of the gradients"):
+            self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
+        self.allreduce_seconds += time.perf_counter() - began
+        self.allreduce_calls += 1
+        total = _unflat(buf, grads)
+        loss = float(buf[total])
+        _unflat(buf[total + 1 :], states)
+        return loss, self.gather(out, n)
+
+    def infer(self, runner, x):
+        """forward(x) for inference split over the ranks, gathered on every rank."""
+        start, stop = part(len(x), self.rank, self.size)
+        out = runner.infer_local(x[start:stop]) if stop > start else None
+        if out is None:
+            out = np.empty((0, *runner.model.output_shape), runner.model.dtype)
+        return self.gather(out, len(x))
+
+    def gather(self, out: np.ndarray, n: int) -> np.ndarray:
+        """The rows of every rank's `out`, in rank order: (n, ...) on every rank."""
+        row = int(np.prod(out.shape[1:], dtype=np.int64))
+        counts = [(part(n, r, self.size)[1] - part(n, r, self.size)[0]) * row for r in range(self.size)]
+        whole = np.empty((n, *out.shape[1:]), out.dtype)
+        with self._collective("Allgatherv of the outputs"):
+            self.comm.Allgatherv(np.ascontiguousarray(out), [whole, counts])
+        return whole
+
+    def threads_per_rank(self) -> int:
+        """The cores of this machine shared among the ranks on it (at least 1)."""
+        return max(1, threads.cpu_count() // max(1, local_size()))
+
+
+def _generators(model) -> list:
+    """The layers' own Generators (Dropout's), in layer order."""
+    return [layer.rng for layer in model.layers if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+
+
+def _jumped(state: dict, jumps: int) -> dict:
+    """A bit generator's state jumped ahead `jumps` times (unchanged for 0, or when the
+    kind of generator cannot jump)."""
+    if jumps == 0:
+        return state
+    kind = getattr(np.random, state["bit_generator"], None)
+    if kind is None or not hasattr(kind, "jumped"):
+        return state
+    bits = kind()
+    bits.state = state
+    return bits.jumped(jumps).state
+
+
+def _flat(arrays, dtype, weight: float = 1.0) -> np.ndarray:
+    """One contiguous buffer of `arrays` (each raveled, times weight) in dtype."""
+    buf = np.empty(sum(a.size for a in arrays), dtype)
+    at = 0
+    for a in arrays:
+        np.multiply(a.ravel(), weight, out=buf[at : at + a.size], casting="unsafe")
+        at += a.size
+    return buf
+
+
+def _unflat(buf: np.ndarray, arrays) -> int:
+    """Copy buf back into `arrays` in order; returns how many values were used."""
+    at = 0
+    for a in arrays:
+        a[...] = buf[at : at + a.size].reshape(a.shape)
+        at += a.size
+    return at

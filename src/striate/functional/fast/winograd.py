@@ -1,0 +1,134 @@
+"""3×3 convolution by Winograd's minimal filtering F(m×m, 3×3): equals striate.functional.conv
+(the reference) for stride 1, dilation 1, one group, any padding.
+
+The reference's im2col does 9·C multiply-adds per output pixel and filter; Winograd does
+(m+2)²/m² · C of them (16/4 = 4 for m = 2, 36/16 = 2.25 for m = 4) and pays with
+transforms that are only adds (the matrices, and one tile worked by hand, are in
+winograd_transforms.py; their batched forms in winograd_transform.py)::
+
+    x (N, H, W, C) ──pad──► xs (tiles of (m+2)×(m+2), overlapping by 2)
+      │  a few images at a time (algorithms.winograd_chunk: a chunk's V and M stay in cache)
+      ▼
+    V = Bᵀ d B    ((m+2)², T, C)       T tiles in the chunk, one matrix per tile position
+                                        (T counts one extra tile a row: see winograd_transform)
+    M = V @ U     ((m+2)², T, F)       (m+2)² products (T, C) @ (C, F);  U = G g Gᵀ ((m+2)², C, F)
+    M[1, 1] += b                        (Aᵀ's column 1 is all ones: b lands on every output)
+    y = Aᵀ M A    (N, Ho, Wo, F)       each tile's m×m outputs
+
+Backward, with the same tiles of the cached padded input::
+
+    dx  = the same forward on dy padded by 2 − pad, with the kernel rotated 180° and
+          C, F swapped (a stride-1 convolution's input gradient is a "full" convolution)
+    dM  = A dY Aᵀ ((m+2)², T, F)       the transpose of the output transform, per tile
+    dU  = Σ_chunks Vᵀ @ dM ((m+2)², C, F) (V computed again: it is 4× the input's bytes,
+                                         and its transform is the cheap part)
+    dkernel = Gᵀ dU G,   dbias = Σ dy
+
+Only the padded input xs is cached. F(2×2, 3×3) rounds like im2col in float32; F(4×4,
+3×3) has larger constants in its transforms and about ten times the rounding error.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import algorithms as A
+from . import winograd_transform as W
+from .gemm import column_sum
+from .workspace import buffer
+
+
+class WinogradCache(NamedTuple):
+    """What conv2d_winograd keeps for its backward (its type tells conv2d_backward who made it)."""
+    xs: np.ndarray  # the padded input split by row and column phase (winograd_transform.pad_tiles)
+    x_shape: tuple
+    tiles: tuple  # (th, tw)
+    m: int
+
+
+def conv2d_winograd(x, kernel, bias=None, padding=((0, 0), (0, 0)), *, workspace=None, m: int = 2,
+                    chunk_images: int | None = None, name: str = "wino"):
+    """Equals reference.conv2d with stride 1, dilation 1, groups 1: x (N, H, W, C), kernel
+    (3, 3, C, F), bias (F,) or None → (y (N, Ho, Wo, F), WinogradCache).
+
+    m: output tile side, 2 (F(2×2, 3×3)) or 4. chunk_images: images per chunk
+    (default algorithms.winograd_chunk).
+    """
+    n, _, _, c = x.shape
+    f = kernel.shape[3]
+    (t, b), (l, r) = padding
+    ho, wo = x.shape[1] + t + b - 2, x.shape[2] + l + r - 2
+    xs, tiles = W.pad_tiles(x, padding, m, workspace, name + "_pad")
+    u = W.kernel_transform(kernel, m)
+    y = tiles_product(xs, tiles, u, bias, m, workspace, chunk_images, name)
+    if y.shape[1:3] != (ho, wo):  # the last tile row or column ran past the output
+        y = y[:, :ho, :wo].copy()
+    return y, WinogradCache(xs, x.shape, tiles, m)
+
+
+def tiles_product(xs, tiles, u, bias, m: int, workspace, chunk_images, name: str):
+    """y (N, m·th, m·tw, F) = Aᵀ [(Bᵀ d B) @ U (+ bias)] A over every tile of xs."""
+    n, c, f = xs.shape[0], xs.shape[-1], u.shape[-1]
+    th, tw = tiles
+    s = m + 2
+    y = np.empty((n, th, m, tw, m, f), dtype=xs.dtype)  # (N, m·th, m·tw, F), pixel (m·i + p, m·j + q)
+    step = chunk_images or A.winograd_chunk(th * tw, c, f, m, xs.dtype.itemsize)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        buf = W.chunk_buffers(workspace, name, stop - start, tiles, c, f, m, xs.dtype)
+        W.input_transform(xs[start:stop], tiles, m, buf["v"], buf["t"])
+        np.matmul(buf["v"], u, out=buf["m"])
+        if bias is not None:  # position (1, 1): Aᵀ's column 1 is all ones, b lands on every output
+            buf["m"][s + 1] += bias
+        W.output_transform(buf["m"], tiles, m, y[start:stop], buf["z"], buf["y"])
+    return y.reshape(n, m * th, m * tw, f)
+
+
+def conv2d_winograd_backward(dy, cache: WinogradCache, kernel, padding, input_grad: bool = True, *,
+                             workspace=None, chunk_images: int | None = None):
+    """Equals reference.conv2d_backward for conv2d_winograd's layers: dy (N, Ho, Wo, F) and
+    its cache → (dx (N, H, W, C) or None, dkernel (3, 3, C, F), dbias (F,))."""
+    xs, x_shape, tiles, m = cache
+    n, ho, wo, f = dy.shape
+    c = x_shape[3]
+    th, tw = tiles
+    s = m + 2
+    if (ho, wo) != (m * th, m * tw):  # whole tiles: zeros past the output's edge
+        dyp = buffer(workspace, "wino_dy", (n, m * th, m * tw, f), dy.dtype, fill=0, tag=(ho, wo))
+        dyp[:, :ho, :wo] = dy
+    else:
+        dyp = np.ascontiguousarray(dy)
+    dy6 = dyp.reshape(n, th, m, tw, m, f)
+    du = np.zeros((s * s, c, f), dtype=dy.dtype)
+    step = chunk_images or A.winograd_chunk(th * tw, c, f, m, dy.dtype.itemsize)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        nc = stop - start
+        buf = W.chunk_buffers(workspace, "wino", nc, tiles, c, f, m, dy.dtype)
+        dm = W.gradient_buffer(workspace, "wino", nc, tiles, f, m, dy.dtype)
+        x = None if m == 2 else W.gradient_buffer(workspace, "wino_x", nc, tiles, f, m, dy.dtype)[:m * s]
+        W.input_transform(xs[start:stop], tiles, m, buf["v"], buf["t"])
+        W.output_transform_backward(dy6[start:stop], m, dm, x)
+        du += np.matmul(buf["v"].transpose(0, 2, 1), dm)
+    if m == 2:
+        du *= W.DM_SIGNS2
+    dkernel = W.kernel_transform_backward(du, m)
+    dbias = column_sum(dy.reshape(-1, f), workspace)
+    if not input_grad:
+        return None, dkernel, dbias
+    return input_grad_winograd(dy, kernel, x_shape, padding, m, workspace, chunk_images), dkernel, dbias
+
+
+def input_grad_winograd(dy, kernel, x_shape, padding, m: int = 2, workspace=None, chunk_images=None):
+    """dx of a stride-1 3×3 convolution: the "full" convolution of dy, by Winograd::
+
+        dx = conv2d(dy padded by 2 − pad, kernel rotated 180° with C and F swapped)
+    """
+    (t, b), (l, r) = padding
+    flipped = np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2))  # (3, 3, F, C)
+    ws = None if workspace is None else workspace.setdefault("wino_dx", {})
+    dx, _ = conv2d_winograd(dy, flipped, None, ((2 - t, 2 - b), (2 - l, 2 - r)), workspace=ws, m=m,
+                            chunk_images=chunk_images)
+    return dx  # (N, H, W, C): Ho + (2 − t) + (2 − b) − 2 = H

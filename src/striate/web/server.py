@@ -1,0 +1,69 @@
+"""Run the app with uvicorn: in the foreground (`striate serve`) or on a thread (`striate train --watch`)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import webbrowser
+
+
+def check_port(host: str, port: int) -> None:
+    """OSError naming host and port when nothing can listen there (in use, not this machine's address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}; choose another --port") from None
+
+
+def url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}/"
+
+
+def _server(app, host: str, port: int):
+    import uvicorn
+
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_keep_alive=5,
+                            limit_concurrency=64)
+    return uvicorn.Server(config)
+
+
+def serve(app, host: str, port: int, open_browser: bool = True) -> None:
+    """Serve until Ctrl-C, opening the page in a browser unless open_browser is False."""
+    check_port(host, port)
+    server = _server(app, host, port)
+    if open_browser:
+        threading.Timer(1.0, webbrowser.open, args=(url(host, port),)).start()
+    server.run()
+
+
+class Running:
+    """A server on a daemon thread; stop() ends it (open connections are closed within a few seconds)."""
+
+    def __init__(self, server, thread):
+        self.server, self.thread = server, thread
+
+    def stop(self, wait: float = 5.0) -> None:
+        self.server.should_exit = True
+        self.thread.join(wait)
+
+
+def start(app, host: str, port: int, open_browser: bool = False) -> Running:
+    """Serve on a daemon thread, once the socket listens; returns it running."""
+    check_port(host, port)
+    server = _server(app, host, port)
+    thread = threading.Thread(target=server.run, name="striate-web", daemon=True)
+    thread.start()
+    for _ in range(100):  # up to 5 s for the socket to open
+        if server.started or not thread.is_alive():
+            break
+        time.sleep(0.05)
+    if not server.started:
+        raise OSError(f"the page could not be served on {host}:{port}")
+    if open_browser:
+        webbrowser.open(url(host, port))
+    return Running(server, thread)

@@ -1,0 +1,98 @@
+"""`striate serve` and `striate train --watch`: argument errors, the missing extra, a real server."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from striate.cli.main import main
+
+pytest.importorskip("starlette", reason="the web extra (pip install -e '.[web]') is not installed")
+pytest.importorskip("uvicorn", reason="the web extra (pip install -e '.[web]') is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("value", ["70000", "0", "http", "-1"])
+def test_a_bad_port_is_one_line(capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "lenet5", "--port", value])
+    assert info.value.code == 2
+    assert f"argument --port: expected a port number from 1 to 65535, got '{value}'" in capsys.readouterr().err
+
+
+def test_a_missing_model_file(capsys, tmp_path):
+    assert main(["serve", str(tmp_path / "missing.striate"), "--no-browser"]) == 1
+    assert "missing.striate: no such model file" in capsys.readouterr().err
+
+
+def test_a_model_the_page_cannot_show(capsys):
+    assert main(["serve", "autoencoder", "--no-browser", "--port", str(free_port())]) == 1
+    assert "the page shows classifiers" in capsys.readouterr().err
+
+
+def test_a_port_in_use(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "lenet5", "--no-browser", "--port", str(port)]) == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["serve", "lenet5", "--no-browser"],
+                                  ["train", "--dataset", "mnist", "--epochs", "1", "--watch", "--no-browser"]])
+def test_without_the_web_extra_the_message_says_how_to_install_it(monkeypatch, capsys, argv):
+    monkeypatch.setitem(sys.modules, "starlette", None)  # as if it were not installed: importing it fails
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert ("needs starlette, not installed: pip install starlette uvicorn Pillow (in a clone of striate: "
+            "pip install -e '.[web]')") in err, err
+
+
+def test_serve_serves_the_page_and_the_api(tmp_path):
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "striate", "serve", "lenet5", "--no-browser", "--port", str(port)],
+                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/model", timeout=2) as r:
+                    described = json.load(r)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not answer")
+        assert described["input_shape"] == [28, 28, 1] and len(described["layers"]) == 12
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert b'data-testid="draw-canvas"' in r.read()
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in out.decode()
+    assert b"untrained, random weights" in err
+
+
+def test_train_watch_serves_while_training_and_stops_with_the_run(fake_mnist, capsys):
+    port = free_port()
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(fake_mnist), "--epochs", "1", "--batch-size", "16",
+                 "--watch", "--watch-port", str(port), "--no-browser", "--watch-every", "0.5"]) == 0
+    assert f"watching the run at http://127.0.0.1:{port}/" in capsys.readouterr().out
+    from striate.web import server
+
+    server.check_port("127.0.0.1", port)  # free again
+
+
+def test_watch_every_must_be_positive(fake_mnist, capsys):
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(fake_mnist), "--epochs", "1", "--watch",
+                 "--watch-every", "0", "--no-browser", "--watch-port", str(free_port())]) == 1
+    assert "--watch-every must be a positive number of seconds, got 0.0" in capsys.readouterr().err

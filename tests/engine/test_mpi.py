@@ -1,0 +1,176 @@
+"""Data-parallel training over MPI ranks (striate.engine.mpi), with `mpiexec -n 2` on this machine.
+
+The runs are tests/engine/mpi_fit.py (a small model, 3 epochs of 3 steps) started as
+subprocesses with a timeout; each rank leaves its weights in rank<r>.npz.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import striate
+from striate.engine import mpi
+
+SCRIPT = Path(__file__).with_name("mpi_fit.py")
+SRC = str(Path(striate.__file__).resolve().parent.parent)
+
+
+def mpiexec() -> str | None:
+    """The mpiexec beside this Python (MPICH's wheel puts it there), else on PATH."""
+    beside = Path(sys.executable).with_name("mpiexec")
+    return str(beside) if beside.exists() else shutil.which("mpiexec")
+
+
+needs_mpi = pytest.mark.skipif(
+    importlib.util.find_spec("mpi4py") is None or mpiexec() is None,
+    reason="needs mpi4py and mpiexec: pip install -e '.[mpi]'")
+
+
+def environment() -> dict:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")]),
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def launch(ranks: int | None, out: Path, *options: str, timeout: float = 120, **env) -> subprocess.CompletedProcess:
+    """mpi_fit.py under `mpiexec -n ranks` (None: one plain process), writing into out."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, str(SCRIPT), str(out), *options]
+    if ranks is not None:
+        command = [mpiexec(), "-n", str(ranks), *command, "--distributed"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env={**environment(), **env})
+
+
+def weights(out: Path, rank: int = 0) -> dict:
+    with np.load(out / f"rank{rank}.npz") as f:
+        return {k: f[k] for k in f.files}
+
+
+def assert_equal(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+# ---- without MPI ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n,size", [(30, 2), (31, 2), (10, 4), (3, 4), (0, 2), (64, 3)])
+def test_parts_cover_the_batch_in_rank_order(n, size):
+    parts = [mpi.part(n, r, size) for r in range(size)]
+    assert parts[0][0] == 0 and parts[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:]))
+    lengths = [e - s for s, e in parts]
+    assert max(lengths) - min(lengths) <= 1 and lengths == sorted(lengths, reverse=True)
+
+
+def test_a_missing_mpi4py_is_named_with_the_extra_to_install():
+    code = ("import sys; sys.modules['mpi4py'] = None\n"
+            "from striate.engine import mpi\n"
+            "try:\n    mpi.world()\nexcept RuntimeError as e:\n    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          env=environment())
+    assert "needs mpi4py and an MPI library" in done.stdout
+    assert "pip install -e '.[mpi]'" in done.stdout
+
+
+def test_launched_size_reads_the_launchers_environment(monkeypatch):
+    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    assert mpi.launched_size() == 1
+    monkeypatch.setenv("PMI_SIZE", "3")
+    assert mpi.launched_size() == 3
+
+
+# ---- with mpiexec -n 2 ------------------------------------------------------------------
+
+@needs_mpi
+@pytest.mark.parametrize("ranks,samples", [(2, 90), (4, 91)])  # 91: a last batch of 1 image, 3 ranks without any
+def test_ranks_end_with_the_weights_of_one_process(tmp_path, ranks, samples):
+    size = ("--samples", str(samples))
+    alone, together = launch(None, tmp_path / "alone", *size), launch(ranks, tmp_path / "ranks", *size)
+    assert alone.returncode == 0, alone.stderr
+    assert together.returncode == 0, together.stderr
+    one, two = weights(tmp_path / "alone"), weights(tmp_path / "ranks")
+    assert_equal(two, weights(tmp_path / "ranks", 1))  # every rank took the same steps
+    assert_equal(two, weights(tmp_path / "ranks", ranks - 1))
+    for k in one:  # the same global batches: equal to float32 rounding
+        np.testing.assert_allclose(two[k], one[k], rtol=1e-5, atol=1e-6, err_msg=k)
+    h1 = json.loads((tmp_path / "alone" / "history0.json").read_text())
+    h2 = json.loads((tmp_path / "ranks" / "history0.json").read_text())
+    for key, values in h1["history"].items():  # loss, metrics and validation gathered over the ranks
+        np.testing.assert_allclose(h2["history"][key], values, rtol=1e-5, err_msg=key)
+    np.testing.assert_allclose(h2["evaluate"]["loss"], h1["evaluate"]["loss"], rtol=1e-5)
+
+
+@needs_mpi
+def test_batchnorm_and_dropout_runs_repeat_bit_for_bit(tmp_path):
+    """Per-rank batch statistics and per-rank dropout masks: the same on every repeat, and
+    the running statistics (averaged over the ranks) the same on both ranks."""
+    first, second = launch(2, tmp_path / "a", "--model", "bn"), launch(2, tmp_path / "b", "--model", "bn")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    a = weights(tmp_path / "a")
+    assert_equal(a, weights(tmp_path / "b"))
+    assert_equal(a, weights(tmp_path / "a", 1))
+    assert "1.running_var" in a and np.all(a["1.running_var"] != 1.0)  # the statistics were updated
+
+
+@needs_mpi
+def test_a_rank_that_raises_ends_the_job_with_its_message(tmp_path):
+    began = time.monotonic()
+    done = launch(2, tmp_path, "--fail-at", "4", "--fail-rank", "1")
+    took = time.monotonic() - began
+    assert done.returncode != 0
+    assert "rank 1 of 2: failed with RuntimeError: a test failure on purpose after step 4" in done.stderr
+    assert took < 30  # seconds, not the watchdog's minutes
+    assert not (tmp_path / "rank0.npz").exists()
+
+
+@needs_mpi
+def test_a_rank_that_hangs_is_ended_by_the_others_watchdog(tmp_path):
+    began = time.monotonic()
+    done = launch(2, tmp_path, "--fail-at", "4", "--fail-how", "hang", STRIATE_MPI_TIMEOUT="3")
+    assert done.returncode != 0 and time.monotonic() - began < 60
+    assert "rank 0 of 2: Allreduce of the gradients waited more than 3s for the other ranks" in done.stderr
+
+
+@needs_mpi
+def test_a_killed_rank_ends_the_job_and_the_checkpoint_resumes(tmp_path):
+    whole = launch(2, tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    ckpt = tmp_path / "broken" / "run.ckpt"
+    began = time.monotonic()
+    killed = launch(2, tmp_path / "broken", "--checkpoint", str(ckpt), "--fail-at", "5", "--fail-how", "kill")
+    assert killed.returncode != 0 and time.monotonic() - began < 30
+    assert "Killed" in killed.stdout + killed.stderr  # the launcher names the signal
+    assert ckpt.exists() and not (tmp_path / "broken" / "rank0.npz").exists()
+    resumed = launch(2, tmp_path / "broken", "--checkpoint", str(ckpt), "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert_equal(weights(tmp_path / "broken"), weights(tmp_path / "whole"))
+    assert_equal(weights(tmp_path / "broken", 1), weights(tmp_path / "whole"))
+
+
+@needs_mpi
+def test_striate_train_under_mpiexec_writes_the_model_once(tmp_path):
+    from ..datasets.test_datasets import write_fake_mnist
+
+    (tmp_path / "mnist").mkdir()
+    data = write_fake_mnist(tmp_path / "mnist", np.random.default_rng(0))
+    model = tmp_path / "m.striate"
+    done = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "striate", "train", "--dataset", "mnist",
+                           "--data-dir", str(data), "--epochs", "1", "--batch-size", "16", "--out", str(model)],
+                          capture_output=True, text=True, timeout=120, env=environment(), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("wrote model:") == 1
+    assert done.stdout.count("test accuracy:") == 1
+    assert "training on 2 MPI ranks" in done.stdout
+    assert striate.load(model).count_params() == 61706
