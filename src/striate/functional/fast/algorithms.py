@@ -47,8 +47,9 @@ rounds on a busy machine)::
                         taps          otherwise                                  running max of kh·kw slices
   max pooling backward  mask          tiles and x ≥ POOL_MASK_BYTES: one         (64, 28, 28, 32): 0.47–0.62× the
                                       broadcast comparison with y, one           taps' time; (128, 28, 28, 6):
-                                      product with dy                            0.60–0.67×; below 1 MB (LeNet-5's
-                        taps          otherwise: tap by tap, first winner        shards) 1.0–1.08×: no gain
+                                      product with dy                            0.60–0.67×; (96, 28, 28, 6): 0.8×;
+                        taps          otherwise: tap by tap, first winner        LeNet-5 at 64 images (1.2 MB) and
+                                                                                 its shards: 1.0–1.08×, no gain
 
 K = kh·kw·C (one patch), F filters, M = N·Ho·Wo output pixels, Wp the padded width.
 """
@@ -65,7 +66,7 @@ BAND_MAX_WASTE = 4  # Wp / kw: beyond, the band loses whatever the channels (C =
 BAND_MAX_BYTES = 8 << 20  # the band matrix itself
 BIAS_ROW = 4096  # numbers per row when a few filters' bias is added as one long row
 BIAS_MAX_FILTERS = 64  # more filters than this: a plain broadcast's inner loop is long enough
-POOL_MASK_BYTES = 1 << 20  # pooling input from which a tiled max-pool backward is one broadcast comparison
+POOL_MASK_BYTES = 3 << 19  # 1.5 MB of pooling input, from which a tiled max-pool backward is one comparison
 
 WINOGRAD_MIN_CHANNELS = 16  # C below which a 3×3 layer stays on im2col (the first layer, C = 1 or 3)
 WINOGRAD_MAX_WASTE = 1.25  # outputs its tiles compute (2×2 each, one extra tile a row) ÷ the layer's outputs
