@@ -264,16 +264,18 @@ class Sequential:
         n = len(x)
         pos = Position(epoch=initial_epoch)
         saver = None
-        if checkpoint is not None or resume not in (None, False):
-            checkpointer = registry.file_support("checkpointer")  # striate.io's, above the model
-            saver = checkpointer(self, cbs, checkpoint, checkpoint_every,
-                                 {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)},
-                                 write=self.rank == 0)
-            pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
-        if self._engine.comm is not None:
-            self._engine.comm.synchronize(self)  # every rank starts from rank 0's weights and RNGs
-        guard = inputs.DivergenceGuard(self, saver)
-        try:
+        try:  # the checkpoint's lock is let go however fit ends, from here on
+            if checkpoint is not None or resume not in (None, False):
+                checkpointer = registry.file_support("checkpointer")  # striate.io's, above the model
+                with mpi.together(self._engine.comm):  # rank 0's lock, any rank's read: all ranks stop if one fails
+                    saver = checkpointer(self, cbs, checkpoint, checkpoint_every,
+                                         {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)},
+                                         write=self.rank == 0)
+                    pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
+            if (comm := self._engine.comm) is not None:  # a checkpoint only some ranks read would split the run
+                comm.same([pos.epoch, pos.batch, self.optimizer.iterations], "the [epoch, batch, step] fit starts from")
+                comm.synchronize(self)  # every rank starts from rank 0's weights and RNGs
+            guard = inputs.DivergenceGuard(self, saver)
             last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped
             for epoch in range(pos.epoch, last):
                 if pos.batch == 0:  # (a run resumed mid-epoch has begun this epoch already)

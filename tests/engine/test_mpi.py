@@ -174,3 +174,79 @@ def test_striate_train_under_mpiexec_writes_the_model_once(tmp_path):
     assert done.stdout.count("test accuracy:") == 1
     assert "training on 2 MPI ranks" in done.stdout
     assert striate.load(model).count_params() == 61706
+
+
+# ---- what the ranks must agree on -----------------------------------------------------
+
+@needs_mpi
+def test_float64_models_are_reduced_in_float64(tmp_path):
+    """The flat buffer takes the model's dtype: 2 ranks end where 1 process ends to float64 rounding."""
+    alone = launch(None, tmp_path / "alone", "--dtype", "float64")
+    together = launch(2, tmp_path / "ranks", "--dtype", "float64")
+    assert alone.returncode == 0, alone.stderr
+    assert together.returncode == 0, together.stderr
+    one, two = weights(tmp_path / "alone"), weights(tmp_path / "ranks")
+    assert_equal(two, weights(tmp_path / "ranks", 1))
+    for k in one:
+        assert two[k].dtype == np.float64, k
+        np.testing.assert_allclose(two[k], one[k], rtol=1e-12, atol=1e-14, err_msg=k)
+
+
+@needs_mpi
+def test_callbacks_decide_alike_on_every_rank_and_speak_on_rank_0(tmp_path):
+    done = launch(2, tmp_path, "--talk")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("learning rate") == 2, done.stdout  # epochs 1 and 2 ...
+    assert done.stdout.count("early stopping") == 1, done.stdout  # ... then every rank stops
+    histories = [json.loads((tmp_path / f"history{r}.json").read_text())["history"] for r in (0, 1)]
+    assert len(histories[0]["loss"]) == 2 and histories[0] == histories[1]
+    assert_equal(weights(tmp_path), weights(tmp_path, 1))
+
+
+@needs_mpi
+def test_a_checkpoint_that_only_rank_0_reads_stops_every_rank_at_once(tmp_path):
+    """Rank 0 resumes a finished run, rank 1 finds no file and would train: they must not
+    go their ways and wait for each other, but stop together with one message."""
+    first = launch(None, tmp_path / "alone", "--checkpoint", str(tmp_path / "c0.ckpt"))
+    assert first.returncode == 0, first.stderr
+    began = time.monotonic()
+    done = launch(2, tmp_path / "ranks", "--checkpoint", str(tmp_path / "c{rank}.ckpt"), "--resume",
+                  STRIATE_MPI_TIMEOUT="20")
+    assert done.returncode != 0 and time.monotonic() - began < 30
+    assert done.stderr.count("the [epoch, batch, step] fit starts from differs between the ranks: rank 1") == 1
+    assert "stopping all ranks" not in done.stderr  # every rank knew: nothing to abort
+
+
+def test_a_copy_of_a_distributed_model_trains_with_the_same_ranks(tmp_path):
+    """The time budget's trial (budget.plan_epochs, a deep copy of the model) must take its
+    steps over the ranks, as training will, not alone on every rank at once."""
+    pytest.importorskip("mpi4py", reason="needs mpi4py: pip install -e '.[mpi]'")
+    code = ("import numpy as np, striate\n"
+            "from mpi4py import MPI\n"
+            "from striate import budget, layers as L, optim\n"
+            "from striate.engine import mpi\n"
+            "comm = mpi.Communicator(MPI.COMM_SELF, MPI)\n"
+            "model = striate.Sequential([L.Flatten(), L.Dense(3)], input_shape=(4, 4, 1), seed=0).distribute(comm)\n"
+            "x, y = np.zeros((32, 4, 4, 1), np.float32), np.zeros(32, int)\n"
+            "budget.plan_epochs(model, optim.SGD(), 'cross_entropy', x, y, 8, 60.0, 5, x_val=x)\n"
+            "print('steps over the ranks:', comm.allreduce_calls)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=environment())
+    assert done.returncode == 0, done.stderr
+    assert "steps over the ranks: 6" in done.stdout  # 2 warm-up steps and the 4 batches timed
+
+
+@needs_mpi
+def test_striate_train_under_mpiexec_reports_a_mistake_once_and_stops_every_rank(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    command = [mpiexec(), "-n", "2", sys.executable, "-m", "striate", "train", "--dataset", "mnist",
+               "--data-dir", str(tmp_path)]
+    began = time.monotonic()
+    bad_out = subprocess.run([*command, "--out", str(tmp_path / "a-file" / "m.striate")], capture_output=True,
+                             text=True, timeout=60, env=environment(), cwd=tmp_path)
+    mistake = subprocess.run([*command, "--epochs", "0"], capture_output=True, text=True, timeout=60,
+                             env=environment(), cwd=tmp_path)
+    assert time.monotonic() - began < 60
+    for done, named in ((bad_out, "--out"), (mistake, "--epochs")):
+        assert done.returncode in (1, 2), done.stderr
+        assert done.stderr.count("error:") == 1 and named in done.stderr, done.stderr
+        assert "stopping all ranks" not in done.stderr  # every rank stopped by itself: no abort
