@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import striate
-from striate.engine import mpi
+from striate.engine import mpi, threads
 
 SCRIPT = Path(__file__).with_name("mpi_fit.py")
 SRC = str(Path(striate.__file__).resolve().parent.parent)
@@ -250,3 +250,37 @@ def test_striate_train_under_mpiexec_reports_a_mistake_once_and_stops_every_rank
         assert done.returncode in (1, 2), done.stderr
         assert done.stderr.count("error:") == 1 and named in done.stderr, done.stderr
         assert "stopping all ranks" not in done.stderr  # every rank stopped by itself: no abort
+
+
+@pytest.mark.parametrize("given", [None, "2"])
+def test_ranks_on_one_machine_share_its_cores_with_their_blas_threads(given):
+    """As many ranks as cores: each rank's shards and BLAS get one thread, unless the BLAS
+    thread count is given (OPENBLAS_NUM_THREADS), which is then kept."""
+    pytest.importorskip("mpi4py", reason="needs mpi4py: pip install -e '.[mpi]'")
+    pytest.importorskip("threadpoolctl", reason="needs threadpoolctl to see the BLAS threads")
+    cores = threads.cpu_count()
+    if cores < 2:
+        pytest.skip("needs a machine with 2 cores or more")
+    code = ("from mpi4py import MPI\n"
+            "from threadpoolctl import threadpool_info\n"
+            "import striate\n"
+            "from striate import layers as L\n"
+            "from striate.engine import mpi, threads\n"
+            "def blas():\n"
+            "    return max(i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas')\n"
+            "before = blas()\n"
+            "striate.Sequential([L.Dense(3)], input_shape=(4,)).distribute(mpi.Communicator(MPI.COMM_SELF, MPI))\n"
+            "print(before, threads.get_threads(), blas())\n")
+    env = {k: v for k, v in environment().items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "STRIATE_NUM_THREADS")}
+    env["MPI_LOCALNRANKS"] = str(cores)  # what hydra tells each of `cores` ranks on this machine
+    if given:
+        env["OPENBLAS_NUM_THREADS"] = given
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0, done.stderr
+    before, shards, after = map(int, done.stdout.split())
+    assert shards == 1
+    if given:
+        assert after == before == int(given)
+    else:
+        assert before > 1 and after == 1
