@@ -240,7 +240,8 @@ class Sequential:
                 file exists. The run ends bit-identical to one never interrupted.
             distributed: True to train over the MPI ranks of `mpiexec -n P` (distribute()):
                 batch_size is the global batch, split over the ranks; rank 0 alone prints
-                and writes checkpoints, which every rank reads to resume.
+                and writes checkpoints, which every rank reads to resume (a rank that
+                finds none, or another position, stops every rank: engine.mpi.RanksStopped).
         Returns:
             History with per-epoch "loss", metric names, and "val_" versions.
         """

@@ -160,14 +160,15 @@ def test_a_killed_rank_ends_the_job_and_the_checkpoint_resumes(tmp_path):
 
 
 @needs_mpi
-def test_striate_train_under_mpiexec_writes_the_model_once(tmp_path):
+@pytest.mark.parametrize("length", [["--epochs", "1"], ["--time-budget", "2s"]])  # the budget's trial: over the ranks
+def test_striate_train_under_mpiexec_writes_the_model_once(tmp_path, length):
     from ..datasets.test_datasets import write_fake_mnist
 
     (tmp_path / "mnist").mkdir()
     data = write_fake_mnist(tmp_path / "mnist", np.random.default_rng(0))
     model = tmp_path / "m.striate"
     done = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "striate", "train", "--dataset", "mnist",
-                           "--data-dir", str(data), "--epochs", "1", "--batch-size", "16", "--out", str(model)],
+                           "--data-dir", str(data), *length, "--batch-size", "16", "--out", str(model)],
                           capture_output=True, text=True, timeout=120, env=environment(), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("wrote model:") == 1
