@@ -96,6 +96,8 @@ def run_command(argv=None) -> tuple[int, bool]:
 
 def message(e: BaseException) -> str:
     """What went wrong: an OSError from the system as "PATH: reason", others as their text."""
+    if isinstance(e, mpi.RanksStopped) and e.__cause__ is not None:  # this rank's own failure, shared with all
+        return message(e.__cause__)
     if isinstance(e, OSError) and e.filename is not None and e.strerror:
         return f"{e.filename}: {e.strerror}"
     if isinstance(e, MemoryError):  # NumPy's says "Unable to allocate 7.45 GiB for an array with shape ..."
