@@ -313,6 +313,8 @@ class Sequential:
                     print(f"Epoch {epoch + 1}/{epochs} - {summary}", flush=True)
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)
+                if comm is not None:  # the ranks still one model, all stopping or none
+                    comm.same_model(self, f"epoch {epoch + 1}")
                 pos.finish(epoch, self.rng, self.stop_training)
                 if saver:
                     saver.after_epoch(pos)

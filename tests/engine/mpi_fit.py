@@ -4,11 +4,12 @@ Each rank writes its final weights and state to OUT/rank<r>.npz (no pickle), and
 training history to OUT/history<r>.json.
 
     python mpi_fit.py OUT [--distributed] [--model plain|bn] [--dtype float32|float64] [--samples N]
-                          [--checkpoint FILE] [--resume] [--talk]
+                          [--checkpoint FILE] [--resume] [--talk] [--nudge]
                           [--fail-at STEP --fail-rank R --fail-how raise|kill|hang]
 
 --checkpoint may hold {rank} (the launcher's rank), to give each rank a file of its own;
---talk adds a verbose LearningRateScheduler and an EarlyStopping that stops after epoch 2.
+--talk adds a verbose LearningRateScheduler and an EarlyStopping that stops after epoch 2;
+--nudge a callback that changes a weight on rank 1 alone at the end of epoch 1.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ def build(kind: str, dtype: str = "float32"):
     return model
 
 
+class Nudge(Callback):
+    """A callback that acts on one rank only: rank 1 adds 1e-3 to a weight after epoch 1."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0 and self.model.rank == 1:
+            self.model.layers[0].params["kernel"][0, 0, 0, 0] += 1e-3
+
+
 class FailAt(Callback):
     """Make rank `rank` raise, die (SIGKILL) or hang after optimizer step `step`."""
 
@@ -65,6 +74,7 @@ def main() -> None:
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--samples", type=int, default=90)
     p.add_argument("--talk", action="store_true")
+    p.add_argument("--nudge", action="store_true")
     p.add_argument("--checkpoint")
     p.add_argument("--resume", action="store_true")
     p.add_argument("--fail-at", type=int)
@@ -79,6 +89,8 @@ def main() -> None:
     if args.talk:  # min_delta: no epoch counts as better, so the second one stops the run
         callbacks += [LearningRateScheduler(lambda epoch, lr: lr / 2, verbose=1),
                       EarlyStopping(monitor="val_loss", min_delta=100.0, verbose=1)]
+    if args.nudge:
+        callbacks.append(Nudge())
     checkpoint = args.checkpoint and args.checkpoint.format(rank=mpi.launched_rank())
     history = model.fit(x, y, epochs=3, batch_size=30, validation_data=(x[:25], y[:25]), verbose=0,
                         callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=2,

@@ -218,6 +218,17 @@ def test_a_checkpoint_that_only_rank_0_reads_stops_every_rank_at_once(tmp_path):
     assert "stopping all ranks" not in done.stderr  # every rank knew: nothing to abort
 
 
+@needs_mpi
+def test_ranks_whose_weights_part_are_stopped_at_the_end_of_the_epoch(tmp_path):
+    """A callback that changes the weights on one rank only: the ranks would go on as two
+    different models without a word; every rank stops after that epoch, saying why."""
+    done = launch(2, tmp_path, "--nudge", STRIATE_MPI_TIMEOUT="20")
+    assert done.returncode != 0
+    assert done.stderr.count("stop_training] after epoch 1 (a callback acting differently on some rank?) "
+                             "differs between the ranks: rank 1") == 1, done.stderr
+    assert not (tmp_path / "rank0.npz").exists() and "stopping all ranks" not in done.stderr
+
+
 def test_a_copy_of_a_distributed_model_trains_with_the_same_ranks(tmp_path):
     """The time budget's trial (budget.plan_epochs, a deep copy of the model) must take its
     steps over the ranks, as training will, not alone on every rank at once."""

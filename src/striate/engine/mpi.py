@@ -39,6 +39,7 @@ mpi4py is imported on first use; without it, `world()` says how to install it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -258,6 +259,18 @@ class Communicator:
                                                  f"{value!r:.200}, rank 0 has {theirs!r:.200}")
 
     # ---- the model ------------------------------------------------------------
+    def same_model(self, model, when: str) -> None:
+        """RanksStopped on every rank unless each holds rank 0's weights, layer state and
+        stop_training (compared through a SHA-256 of the arrays): a callback or schedule
+        that acts differently on some rank would otherwise split the run without a word,
+        or leave the ranks that go on waiting for the one that stopped."""
+        digest = hashlib.sha256()
+        for layer in model.layers:
+            for a in (*layer.params.values(), *layer.state.values()):
+                digest.update(np.ascontiguousarray(a).tobytes())
+        self.same([digest.hexdigest()[:16], bool(model.stop_training)],
+                  f"[weights' SHA-256, stop_training] after {when} (a callback acting differently on some rank?)")
+
     def synchronize(self, model) -> None:
         """Give every rank rank 0's weights, layer state (BatchNorm's statistics), and the
         states of the model's and the layers' Generators (shuffles and Dropout masks)."""
