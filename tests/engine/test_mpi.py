@@ -82,12 +82,14 @@ def test_a_missing_mpi4py_is_named_with_the_extra_to_install():
     assert "pip install -e '.[mpi]'" in done.stdout
 
 
-def test_launched_size_reads_the_launchers_environment(monkeypatch):
-    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE"):
+def test_launched_size_and_rank_read_the_launchers_environment(monkeypatch):
+    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_RANK",
+                 "MV2_COMM_WORLD_RANK"):
         monkeypatch.delenv(name, raising=False)
-    assert mpi.launched_size() == 1
+    assert (mpi.launched_size(), mpi.launched_rank()) == (1, 0)
     monkeypatch.setenv("PMI_SIZE", "3")
-    assert mpi.launched_size() == 3
+    monkeypatch.setenv("OMPI_COMM_WORLD_RANK", "2")
+    assert (mpi.launched_size(), mpi.launched_rank()) == (3, 2)
 
 
 # ---- with mpiexec -n 2 ------------------------------------------------------------------

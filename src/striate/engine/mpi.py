@@ -50,40 +50,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import threads
+from .launcher import launched_rank, launched_size, local_size  # noqa: F401 - re-exported
 
 INSTALL = "pip install mpi4py mpich (in a clone of striate: pip install -e '.[mpi]')"
-_LAUNCH_SIZES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")  # MPICH/hydra, Open MPI, MVAPICH
-_LAUNCH_RANKS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
-_LOCAL_SIZES = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
-
-
-def launched_size() -> int:
-    """How many ranks the launcher started (from its environment), 1 when not under mpiexec."""
-    for name in _LAUNCH_SIZES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return 1
-
-
-def launched_rank() -> int:
-    """This process's rank as the launcher says (before MPI starts), 0 when not under mpiexec."""
-    for name in _LAUNCH_RANKS:
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return 0
-
-
-def local_size() -> int:
-    """Ranks on this machine, as the launcher says (else all of them)."""
-    for name in _LOCAL_SIZES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return launched_size()
-
-
 def part(n: int, rank: int, size: int) -> tuple[int, int]:
     """Rank `rank`'s (start, stop) of a batch of n: even parts in rank order, the first
     n % size ranks one sample more."""
