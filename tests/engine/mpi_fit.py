@@ -1,7 +1,7 @@
 """A small training run for tests/engine/test_mpi.py, started under `mpiexec -n P` (or alone).
 
-Each rank writes its final weights and state to OUT/rank<r>.npz (no pickle), and the
-training history to OUT/history<r>.json.
+Each rank writes its final weights and state, and its predictions for 7 samples, to
+OUT/rank<r>.npz (no pickle), and the training history and evaluation to OUT/history<r>.json.
 
     python mpi_fit.py OUT [--distributed] [--model plain|bn] [--dtype float32|float64] [--samples N]
                           [--checkpoint FILE] [--resume] [--talk] [--nudge]
@@ -98,6 +98,7 @@ def main() -> None:
     rank = model.rank
     arrays = {f"{i}.{k}": v for i, layer in enumerate(model.layers)
               for k, v in {**layer.params, **layer.state}.items()}
+    arrays["predict"] = model.predict(x[:7], batch_size=3)  # pieces of 3, 3 and 1: split, some ranks empty, whole
     np.savez(args.out / f"rank{rank}.npz", **arrays)
     evaluation = model.evaluate(x, y, batch_size=40)
     (args.out / f"history{rank}.json").write_text(json.dumps({"history": history.history, "evaluate": evaluation}))
