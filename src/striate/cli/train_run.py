@@ -119,9 +119,10 @@ def run(args, recipe, x, y, test, class_names, build_model, comm=None) -> int:
     x_test, y_test = test
     say = (lambda *a: None) if args.json else print  # noqa: E731 - quiet under --json
     val = None
-    if args.val_split:
-        (x, y), val = datasets.validation_split(x, y, args.val_split, seed=args.seed, stratify=True)
-    model = build_model(args, x.shape[1:], len(class_names))
+    with mpi.together(comm):  # e.g. a --config that does not fit the images: one message for every rank
+        if args.val_split:
+            (x, y), val = datasets.validation_split(x, y, args.val_split, seed=args.seed, stratify=True)
+        model = build_model(args, x.shape[1:], len(class_names))
     model.class_names = [str(n) for n in class_names]  # saved with the model: predict names its classes
     name = args.config or args.model
     data = TrainingData(x, y, args.dataset)
