@@ -5,12 +5,13 @@ of it): the probabilities after a stroke, one activation's arithmetic, the salie
 Skips without Playwright or Chromium (fails instead with STRIATE_REQUIRE_BROWSER=1).
 """
 
+import base64
 import re
 
 import numpy as np
 import pytest
 
-from striate.web import decode
+from striate.web import decode, encode
 
 from .conftest import png
 from .browser import Visit, digits
@@ -111,16 +112,19 @@ def test_picking_a_class_draws_its_saliency_map(visit, trained):
         with visit.page.expect_response(lambda r: r.url.endswith("/api/backward")):
             visit.page.select_option("[data-testid=class-picker]", str(k))
         visit.page.wait_for_selector(f"[data-testid=saliency-map][data-class='{k}']")
-        pixels = np.array(visit.page.evaluate("""() => {
-            const c = document.querySelector('[data-testid=saliency-map]');
-            return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-          }"""), np.uint8).reshape(280, 280, 4)
-        brightness = pixels[5::10, 5::10, :3].astype(int).sum(axis=-1)  # each input pixel's cell centre
+        brightness = np.array(visit.page.evaluate("""() => {  // r + g + b at each input pixel's cell centre
+            const c = document.querySelector('[data-testid=saliency-map]'), s = c.width / 28;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, out = [];
+            for (let i = 0; i < 28; i++) for (let j = 0; j < 28; j++) {
+              const at = 4 * ((i * s + s / 2 | 0) * c.width + (j * s + s / 2 | 0));
+              out.push(d[at] + d[at + 1] + d[at + 2]);
+            }
+            return out;
+          }""")).reshape(28, 28)
         assert (brightness > 0).mean() > 0.05, "the saliency map is (nearly) black"
         answer = visit.page.request.post(visit.url + "api/backward",
-                                         data={"image": __import__("base64").b64encode(sent).decode(), "class": k})
-        from striate.web.encode import decode as array
-        saliency = array(answer.json()["saliency"])
+                                         data={"image": base64.b64encode(sent).decode(), "class": k})
+        saliency = encode.decode(answer.json()["saliency"])
         assert np.unravel_index(np.argmax(brightness), brightness.shape) == np.unravel_index(
             np.argmax(saliency), saliency.shape)
         assert (brightness[saliency == 0] == 0).all()

@@ -72,10 +72,7 @@ S.input.setup = function () {
     busy = false;
     if (queued !== null) { const next = queued; queued = null; update(next); }
   }
-  function point(event) {
-    const r = canvas.getBoundingClientRect();
-    return [(event.clientX - r.left) * canvas.width / r.width, (event.clientY - r.top) * canvas.height / r.height];
-  }
+  const point = (event) => S.canvasPoint(canvas, event);
   canvas.addEventListener("pointerdown", (event) => {
     drawing = true; last = point(event);
     canvas.setPointerCapture(event.pointerId);
