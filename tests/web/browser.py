@@ -63,6 +63,49 @@ def trained_lenet(images: int = 3000, epochs: int = 1, seed: int = 0):
     return model
 
 
+class Training:
+    """`striate train … --watch` in one process: LeNet-5 learning drawn digits on a thread, its Feed
+    published every `every` seconds, and the server (Served) showing the page with the training panel.
+
+        with Training() as run: page.goto(run.served.url); ...; run.join()
+    """
+
+    def __init__(self, images: int = 1500, epochs: int = 2, every: float = 0.3, seed: int = 0, fixed: int = 8):
+        from striate import models
+        from striate.web.watch import Feed, Watch
+
+        self.x, self.y = digits(images, seed)
+        self.x_test, self.y_test = digits(fixed, seed + 1)
+        self.model = models.get("lenet5", seed=seed)
+        self.model.compile("adam", metrics=["accuracy"])
+        self.model.class_names = [str(k) for k in range(10)]
+        self.feed, self.epochs = Feed(), epochs
+        self.watch = Watch(self.feed, self.x_test, self.y_test, every=every, batches=-(-images // 32))
+        self.served = Served(self.model, feed=self.feed)
+        self.thread = None
+
+    def start(self) -> None:
+        """Begin training (the page, once opened, follows it)."""
+        import threading
+
+        self.thread = threading.Thread(target=self.model.fit, args=(self.x, self.y), daemon=True,
+                                       kwargs={"epochs": self.epochs, "batch_size": 32, "verbose": 0,
+                                               "callbacks": [self.watch]})
+        self.thread.start()
+
+    def join(self, timeout: float = 120) -> None:
+        self.thread.join(timeout)
+
+    def __enter__(self):
+        self.served.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.thread is not None:
+            self.join()
+        self.served.__exit__(*exc)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -179,3 +179,38 @@ def test_the_page_reaches_nothing_but_this_server(chromium, served, trained):
         assert visit.console_errors == []
     finally:
         visit.close()
+
+
+def test_the_training_panel_follows_a_run(chromium):
+    """`train --watch` in one process: the curves are drawn, the run ends 'Finished', and the
+    predictions shown (fixed test images, and the image on the page) are the trained model's."""
+    from .browser import Training
+
+    with Training(images=640, epochs=2, every=0.2) as run:
+        visit = Visit(chromium, run.served.url)
+        try:
+            visit.open()
+            assert visit.page.is_visible("[data-testid=training-panel]")
+            run.start()
+            visit.page.wait_for_function("() => document.querySelector('[data-testid=training-status]')"
+                                         ".textContent.startsWith('Finished')", timeout=60000)
+            run.join()
+            ink = visit.page.evaluate("""() => {  // pixels of the loss curve's colour
+                const c = document.querySelector('[data-testid=loss-chart]');
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let n = 0;
+                for (let i = 0; i < d.length; i += 4) n += d[i] > 150 && d[i + 1] < 120 && d[i + 2] < 120;
+                return n;
+              }""")
+            assert ink > 50, "no loss curve was drawn"
+            p = run.model.predict_proba(run.x_test)
+            cards = visit.page.locator("[data-testid^=training-prediction-]")
+            assert cards.count() == len(run.x_test)
+            for i in range(cards.count()):
+                best = int(np.argmax(p[i]))
+                assert cards.nth(i).text_content().startswith(f"{best} {100 * p[i, best]:.0f}%")
+            blank = run.model.predict_proba(np.zeros((1, 28, 28, 1), np.float32))[0]
+            visit.wait_for_probabilities(blank)  # the page's own image, on the final weights
+            assert visit.outside() == [] and visit.console_errors == []
+        finally:
+            visit.close()
