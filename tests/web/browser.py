@@ -28,6 +28,7 @@ SEGMENTS = {0: "abcdef", 1: "bc", 2: "abdeg", 3: "abcdg", 4: "bcfg", 5: "acdfg",
 ENDS = {"a": ((0, 0), (0, 1)), "b": ((0, 1), (0.5, 1)), "c": ((0.5, 1), (1, 1)), "d": ((1, 0), (1, 1)),
         "e": ((0.5, 0), (1, 0)), "f": ((0, 0), (0.5, 0)), "g": ((0.5, 0), (0.5, 1))}
 BROWSERS = ("chromium", "chromium-browser")
+SEVEN = [(70, 60), (210, 60), (190, 110), (120, 230)]  # a stroke like a 7, in the drawing canvas's pixels
 
 
 def digits(n: int, seed: int = 0, size: int = 28) -> tuple[np.ndarray, np.ndarray]:
@@ -70,12 +71,15 @@ class Training:
         with Training() as run: page.goto(run.served.url); ...; run.join()
     """
 
-    def __init__(self, images: int = 1500, epochs: int = 2, every: float = 0.3, seed: int = 0, fixed: int = 8):
+    def __init__(self, images: int = 1500, epochs: int = 2, every: float = 0.3, seed: int = 0, fixed: int = 8,
+                 data=None):
+        """data: (x, y, x_test, y_test) to learn instead of `images` drawn digits."""
         from striate import models
         from striate.web.watch import Feed, Watch
 
-        self.x, self.y = digits(images, seed)
-        self.x_test, self.y_test = digits(fixed, seed + 1)
+        self.x, self.y = digits(images, seed) if data is None else data[:2]
+        self.x_test, self.y_test = digits(fixed, seed + 1) if data is None else (data[2][:fixed], data[3][:fixed])
+        images = len(self.x)
         self.model = models.get("lenet5", seed=seed)
         self.model.compile("adam", metrics=["accuracy"])
         self.model.class_names = [str(k) for k in range(10)]

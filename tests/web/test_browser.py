@@ -14,9 +14,7 @@ import pytest
 from striate.web import decode, encode
 
 from .conftest import png
-from .browser import Visit, digits
-
-SEVEN = [(70, 60), (210, 60), (190, 110), (120, 230)]  # a stroke like a 7, in the canvas's pixels
+from .browser import SEVEN, Visit, digits
 
 
 def outputs(model, x) -> list[np.ndarray]:
