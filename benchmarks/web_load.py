@@ -1,15 +1,18 @@
 """`striate serve` under load on loopback: clients posting PNGs to /api/predict, malformed requests mixed in.
 
-    python -m benchmarks.web_load [--clients 1 4 16] [--seconds 10] [--model lenet5] [--every 10]
+    python -m benchmarks.web_load [--clients 1 4 16] [--seconds 5] [--rounds 3] [--model lenet5] [--every 10]
 
 The server runs as `striate serve MODEL --no-browser` in its own process (the clients'
 threads do not share its interpreter). For each number of clients N, N threads, each with
-its own keep-alive connection (http.client), post 28×28 PNGs for a fixed time; every
+its own keep-alive connection (http.client), post 28×28 PNGs (256 different ones, in
+random order: the server keeps the activations of its last 8 images) for a fixed time; every
 `every`-th request of a client is a malformed one instead, in turn: an empty body, text
 sent as a PNG, text as text/plain, a truncated PNG, a PNG whose header states 100,000 ×
 100,000 pixels, and a 9 MiB body (over the 8 MiB limit). Reported: requests/s of the good
 requests, their latency (p50, p99), and every answer's status; each malformed request must
-get a 4xx, no request a 5xx, and a good request after the run must still succeed.
+get a 4xx, no request a 5xx, and a good request after the run must still succeed. The
+numbers of clients take turns, round after round (a noisy machine slows all alike); the
+table gives each one's medians over the rounds.
 
 The server answers one image at a time (one model, one lock), so the figure is its
 throughput; more clients add queueing, seen in the latency.
@@ -42,7 +45,7 @@ def png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def images(n: int = 32, size: int = 28, seed: int = 0) -> list[bytes]:
+def images(n: int = 256, size: int = 28, seed: int = 0) -> list[bytes]:
     """n different grey PNGs: a few bright blobs on black, like strokes."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:size, 0:size]
@@ -56,10 +59,12 @@ def images(n: int = 32, size: int = 28, seed: int = 0) -> list[bytes]:
 
 
 def stated_size_png(width: int, height: int) -> bytes:
-    """A PNG header (signature and IHDR) stating width × height, with no image data after it."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    return b"\x89PNG\r\n\x1a\n" + chunk
+    """A small PNG whose header states width × height (8-bit grey), its data a few bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(64))) + chunk(b"IEND", b""))
 
 
 def malformed(good: bytes) -> list[tuple[str, str, bytes]]:
@@ -98,6 +103,9 @@ class Client(threading.Thread):
         super().__init__(daemon=True)
         self.host, self.port, self.until = host, port, until
         self.good, self.bad, self.every, self.offset = good, bad, every, offset
+        # each client its own order of the images: the server keeps the activations of its last 8
+        # images, and clients sending the same image at once would measure that cache
+        self.rng = np.random.default_rng(offset)
         self.latencies: list[float] = []
         self.statuses: Counter = Counter()  # (kind, status) -> count; kind "good" or a malformed name
 
@@ -111,7 +119,7 @@ class Client(threading.Thread):
                 self.statuses[name, post(conn, "/api/predict", content_type, body)] += 1
                 continue
             start = time.perf_counter()
-            status = post(conn, "/api/predict", "image/png", self.good[i % len(self.good)])
+            status = post(conn, "/api/predict", "image/png", self.good[self.rng.integers(len(self.good))])
             if status == 200:
                 self.latencies.append(time.perf_counter() - start)
             self.statuses["good", status] += 1
@@ -126,8 +134,7 @@ def load(host: str, port: int, clients: int, seconds: float, every: int = 10, go
     good = good or images()
     bad = malformed(good[0])
     until = time.perf_counter() + seconds
-    threads = [Client(host, port, until, good, bad, every, offset=k * every // max(clients, 1))
-               for k in range(clients)]
+    threads = [Client(host, port, until, good, bad, every, offset=k) for k in range(clients)]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -183,6 +190,13 @@ def serve(model: str, port: int) -> subprocess.Popen:
     raise RuntimeError(f"striate serve {model} did not listen on port {port} within 30 s")
 
 
+def median(results: list[dict]) -> dict:
+    """One number of clients over the rounds: medians of the figures, all statuses counted."""
+    return {"clients": results[0]["clients"],
+            **{k: float(np.median([r[k] for r in results])) for k in ("requests_per_s", "p50_ms", "p99_ms")},
+            "statuses": sum((r["statuses"] for r in results), Counter())}
+
+
 def table(results: list[dict]) -> str:
     lines = ["| clients | requests/s | p50 latency | p99 latency | good requests | malformed, answered 4xx | 5xx |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -200,7 +214,8 @@ def table(results: list[dict]) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--seconds", type=float, default=10.0, help="per number of clients (default 10)")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per number of clients and round (default 5)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over the numbers of clients (default 3)")
     parser.add_argument("--model", default="lenet5", help="a model file or a built-in name (default lenet5)")
     parser.add_argument("--every", type=int, default=10, help="every n-th request of a client is malformed")
     args = parser.parse_args(argv)
@@ -208,18 +223,21 @@ def main(argv=None) -> int:
     server = serve(args.model, port)
     good = images()
     try:
-        results, failed = [], []
-        for n in args.clients:
-            r = load("127.0.0.1", port, n, args.seconds, args.every, good)
-            results.append(r)
-            failed += [f"{n} clients: {p}" for p in problems(r)]
-            print(f"{n:3d} clients: {r['requests_per_s']:.0f} requests/s, p50 {r['p50_ms']:.1f} ms, "
-                  f"p99 {r['p99_ms']:.1f} ms", flush=True)
+        runs, failed = {n: [] for n in args.clients}, []
+        for round_ in range(args.rounds):
+            for n in args.clients:
+                r = load("127.0.0.1", port, n, args.seconds, args.every, good)
+                runs[n].append(r)
+                failed += [f"{n} clients: {p}" for p in problems(r)]
+                print(f"round {round_ + 1}, {n:2d} clients: {r['requests_per_s']:.0f} requests/s, "
+                      f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms", flush=True)
         up = alive("127.0.0.1", port, good[0]) and server.poll() is None
     finally:
         server.terminate()
         server.wait(10)
     print()
+    results = [median(runs[n]) for n in args.clients]
+    print(f"medians of {args.rounds} rounds of {args.seconds:g} s:")
     print(table(results))
     kinds = sorted({(kind, status) for r in results for kind, status in r["statuses"] if kind != "good"})
     print("\nmalformed requests, answered: " + "; ".join(f"{kind} → {status}" for kind, status in kinds))
