@@ -198,8 +198,8 @@ def median(results: list[dict]) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| clients | requests/s | p50 latency | p99 latency | good requests | malformed, answered 4xx | 5xx |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| clients | requests/s | p50 latency | p99 latency | good requests (all rounds) "
+             "| malformed, answered 4xx | 5xx |", "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         s = r["statuses"]
         good = sum(n for (kind, _), n in s.items() if kind == "good")
