@@ -28,6 +28,7 @@ SEGMENTS = {0: "abcdef", 1: "bc", 2: "abdeg", 3: "abcdg", 4: "bcfg", 5: "acdfg",
 ENDS = {"a": ((0, 0), (0, 1)), "b": ((0, 1), (0.5, 1)), "c": ((0.5, 1), (1, 1)), "d": ((1, 0), (1, 1)),
         "e": ((0.5, 0), (1, 0)), "f": ((0, 0), (0.5, 0)), "g": ((0.5, 0), (0.5, 1))}
 BROWSERS = ("chromium", "chromium-browser")
+TIMEOUT = 20_000  # ms a step may wait for the page (a shared machine can be slow; passing steps take far less)
 SEVEN = [(70, 60), (210, 60), (190, 110), (120, 230)]  # a stroke like a 7, in the drawing canvas's pixels
 
 
@@ -174,6 +175,7 @@ class Visit:
         self.url = url
         self.context = chromium.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
         self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT)
         self.requests: list[str] = []
         self.console_errors: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -221,7 +223,7 @@ class Visit:
     def shown_bytes(self) -> bytes:
         return base64.b64decode(self.shown())
 
-    def wait_for_probabilities(self, expected, tolerance: float = 1e-5, timeout: float = 5000):
+    def wait_for_probabilities(self, expected, tolerance: float = 1e-5, timeout: float = TIMEOUT):
         """Wait until the bars show `expected` (the page may still be answering an earlier request)."""
         self.page.wait_for_function(
             """([expected, tolerance]) => expected.every((p, k) => {
