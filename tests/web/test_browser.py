@@ -33,14 +33,15 @@ def image(model, sent: bytes) -> np.ndarray:
     return x
 
 
-def hover_map(page, layer: int, row: int, col: int, channel: int):
-    """Move the mouse onto map pixel (row, col) of channel `channel` of layer `layer` (1-based)."""
+def hover_map(page, layer: int, row: int, col: int, channel: int, at: float = 0.5):
+    """Move the mouse onto map pixel (row, col) of channel `channel` of layer `layer` (1-based),
+    `at` of the way across its square on screen (0.5: its centre)."""
     canvas = page.locator(f"[data-testid=map-{layer}-{channel}]")
     canvas.scroll_into_view_if_needed()
-    x, y = page.evaluate("""([c, row, col]) => {
+    x, y = page.evaluate("""([c, row, col, at]) => {
         const r = c.getBoundingClientRect(), s = Number(c.dataset.scale), k = c.clientWidth / c.width;
-        return [r.left + c.clientLeft + (col + 0.5) * s * k, r.top + c.clientTop + (row + 0.5) * s * k];
-      }""", [canvas.element_handle(), row, col])
+        return [r.left + c.clientLeft + (col + at) * s * k, r.top + c.clientTop + (row + at) * s * k];
+      }""", [canvas.element_handle(), row, col, at])
     page.mouse.move(x - 3, y - 3)
     page.mouse.move(x, y)
 
@@ -102,6 +103,15 @@ def test_hovering_a_map_pixel_shows_its_arithmetic(visit, trained, layer):
         assert a[row, col, channel] == pytest.approx(window.max(), rel=1e-6)
         assert "the winner at row" in panel
     assert visit.outside() == [] and visit.console_errors == []
+
+
+@pytest.mark.parametrize("row, col, at", [(0, 0, 0.9), (27, 27, 0.1), (27, 0, 0.1), (13, 20, 0.5)])
+def test_the_pixel_under_the_pointer_is_the_one_explained(visit, row, col, at):
+    """Near the edges of a map's squares too (the canvas has a border: positions are measured inside it)."""
+    hover_map(visit.page, 1, row, col, 2, at=at)
+    place = f"at row {row}, column {col}, channel 2"
+    visit.page.wait_for_function("(place) => document.querySelector('[data-testid=arithmetic-panel] h3')"
+                                 "?.textContent.includes(place)", arg=place)
 
 
 def test_picking_a_class_draws_its_saliency_map(visit, trained):
