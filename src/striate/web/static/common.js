@@ -50,6 +50,13 @@ S.fmt = function (v, digits = 4) {
   return Number(v).toPrecision(digits).replace(/\.?0+(e|$)/, "$1").replace("-", "−");
 };
 
+// the pointer's place in a canvas's own pixels, measured inside its border
+S.canvasPoint = function (canvas, event) {
+  const r = canvas.getBoundingClientRect();
+  return [(event.clientX - r.left - canvas.clientLeft) * canvas.width / canvas.clientWidth,
+          (event.clientY - r.top - canvas.clientTop) * canvas.height / canvas.clientHeight];
+};
+
 S.element = function (tag, attributes = {}, text = "") {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v);

@@ -72,10 +72,7 @@ S.input.setup = function () {
     busy = false;
     if (queued !== null) { const next = queued; queued = null; update(next); }
   }
-  function point(event) {
-    const r = canvas.getBoundingClientRect();
-    return [(event.clientX - r.left) * canvas.width / r.width, (event.clientY - r.top) * canvas.height / r.height];
-  }
+  const point = (event) => S.canvasPoint(canvas, event);
   canvas.addEventListener("pointerdown", (event) => {
     drawing = true; last = point(event);
     canvas.setPointerCapture(event.pointerId);
@@ -99,7 +96,14 @@ S.input.setup = function () {
 
   document.getElementById("upload-input").addEventListener("change", async (event) => {
     const file = event.target.files[0];
-    if (file) await S.show(new Blob([await file.arrayBuffer()], { type: file.type || "image/png" }), null);
+    if (!file) return;
+    // the server tells PNG from JPEG by the bytes, and names what else a file is
+    const type = ["image/png", "image/jpeg"].includes(file.type) ? file.type : "image/png";
+    try {
+      await S.show(new Blob([await file.arrayBuffer()], { type }), null);
+    } catch (e) {
+      S.status(`${file.name}: ${e.message}`);
+    }
   });
   S.input.setupSamples();
 };
