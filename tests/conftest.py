@@ -1,3 +1,4 @@
+import importlib.util
 import os
 from pathlib import Path
 
@@ -76,6 +77,13 @@ def pytest_configure(config):
                 raise pytest.UsageError(f"STRIATE_REQUIRE_BROWSER is set but {module} cannot be imported: {e}")
         if reason := missing():
             raise pytest.UsageError(f"STRIATE_REQUIRE_BROWSER is set but {reason}")
+    # tests/engine/test_mpi.py starts `mpiexec -n 2`; it would skip without mpi4py and mpiexec
+    if os.environ.get("STRIATE_REQUIRE_MPI"):
+        from .engine.test_mpi import mpiexec
+
+        if importlib.util.find_spec("mpi4py") is None or mpiexec() is None:
+            raise pytest.UsageError("STRIATE_REQUIRE_MPI is set but mpi4py or mpiexec is missing: "
+                                    "pip install -e '.[mpi]'")
 
 
 @pytest.fixture(params=["fast", "reference"])
