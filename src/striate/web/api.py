@@ -18,7 +18,10 @@
     GET  /api/training              the training run's feed (--watch), 404 otherwise
     GET  /api/training/events       the same as Server-Sent Events, one event when it changes
 
-Request bodies are read into memory up to a limit (413 past it) and never written anywhere.
+Request bodies are read into memory up to a limit (413 past it, however they are sent,
+with or without Content-Length) and never written anywhere. Reading a body, decoding its
+image and running the model each have `timeout` seconds (408 / 503 past it); images are
+decoded one at a time, off the event loop.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import base64
 import binascii
 import io
 import json
+import threading
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -50,18 +54,26 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 once it passes `limit` bytes (read no further)."""
+async def body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
+    """The request body, refused with 413 once it passes `limit` bytes (read no further),
+    with 408 when it takes over `timeout` seconds to arrive."""
     stated = request.headers.get("content-length")
     if stated is not None and stated.isdigit() and int(stated) > limit:
         raise ApiError(413, f"the request body is {int(stated):,} bytes, over the limit of {limit:,}")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"the request body is over the limit of {limit:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+
+    async def read() -> bytes:
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, f"the request body is over the limit of {limit:,} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    try:
+        return await asyncio.wait_for(read(), timeout)
+    except asyncio.TimeoutError:
+        raise ApiError(408, f"the request body took over {timeout:g} s to arrive") from None
 
 
 def content_type(request: Request) -> str:
@@ -71,35 +83,39 @@ def content_type(request: Request) -> str:
 class Api:
     """The endpoints, around an Explorer (the model) and optional Samples and Feed."""
 
-    def __init__(self, explorer, samples=None, feed=None, max_body: int = 8 << 20, timeout: float = 30.0):
+    def __init__(self, explorer, samples=None, feed=None, max_body: int = 8 << 20, timeout: float = 30.0,
+                 max_pixels: int = decode.MAX_PIXELS):
         self.explorer, self.samples, self.feed = explorer, samples, feed
-        self.max_body, self.timeout = max_body, timeout
+        self.max_body, self.timeout, self.max_pixels = max_body, timeout, max_pixels
+        self._decoding = threading.Lock()  # one image decoded at a time: its memory, not the requests', counts
 
-    async def _compute(self, fn, *args):
+    async def _compute(self, fn, *args, status: int = 422, what: str = "the model"):
+        """fn(*args) on a worker thread, within the timeout; its ValueError becomes `status`."""
         try:
             return await asyncio.wait_for(run_in_threadpool(fn, *args), self.timeout)
         except asyncio.TimeoutError:
-            raise ApiError(503, f"the model took over {self.timeout:g} s to answer; try again") from None
+            raise ApiError(503, f"{what} took over {self.timeout:g} s to answer; try again") from None
         except ValueError as e:
-            raise ApiError(422, str(e)) from None
+            raise ApiError(status, str(e)) from None
 
-    def _decode(self, data: bytes):
-        try:
-            return decode.decode(data, self.explorer.model.input_shape)
-        except ValueError as e:
-            raise ApiError(400, str(e)) from None
+    def _decode_now(self, data: bytes):
+        with self._decoding:
+            return decode.decode(data, self.explorer.model.input_shape, self.max_pixels)
+
+    async def _decode(self, data: bytes):
+        return await self._compute(self._decode_now, data, status=400, what="decoding the image")
 
     async def _image(self, request: Request):
         if content_type(request) not in IMAGE_TYPES:
             raise ApiError(415, f"send the image's bytes with Content-Type image/png or image/jpeg, "
                                 f"got {content_type(request) or 'none'!r}")
-        return self._decode(await body(request, self.max_body))
+        return await self._decode(await body(request, self.max_body, self.timeout))
 
     async def _json(self, request: Request) -> dict:
         if content_type(request) != "application/json":
             raise ApiError(415, f"send a JSON object with Content-Type application/json, "
                                 f"got {content_type(request) or 'none'!r}")
-        data = await body(request, self.max_body * 4 // 3 + 4096)
+        data = await body(request, self.max_body * 4 // 3 + 4096, self.timeout)  # the image in base64, and a little
         try:
             value = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -108,7 +124,7 @@ class Api:
             raise ApiError(400, f"expected a JSON object, got {type(value).__name__}")
         return value
 
-    def _field_image(self, value: dict):
+    async def _field_image(self, value: dict):
         text = value.get("image")
         if not isinstance(text, str):
             raise ApiError(400, '"image" must be the image\'s bytes in base64 (a string)')
@@ -118,7 +134,7 @@ class Api:
             data = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(400, '"image" is not valid base64') from None
-        return self._decode(data)
+        return await self._decode(data)
 
     @staticmethod
     def _int(value: dict, key: str) -> int:
@@ -141,7 +157,7 @@ class Api:
 
     async def pixel(self, request):
         value = await self._json(request)
-        x, _ = self._field_image(value)
+        x, _ = await self._field_image(value)
         layer = self._int(value, "layer")
         keys = ("unit",) if "unit" in value else ("row", "col", "channel")
         where = tuple(self._int(value, k) for k in keys)
@@ -149,7 +165,7 @@ class Api:
 
     async def backward(self, request):
         value = await self._json(request)
-        x, _ = self._field_image(value)
+        x, _ = await self._field_image(value)
         return JSONResponse(await self._compute(self.explorer.backward, x, self._int(value, "class")))
 
     async def filters(self, request):
@@ -185,10 +201,10 @@ class Api:
         if self.feed is None:
             raise ApiError(404, "no training run is being watched (start one with striate train … --watch)")
 
-        async def events():
+        async def events():  # ends when the run does (finished), or the page is closed
             seen = -1
             while not await request.is_disconnected():
-                if self.feed.version != seen:
+                if self.feed.current() != seen:
                     snap = self.feed.snapshot()
                     seen = snap["version"]
                     yield f"data: {json.dumps(snap)}\n\n"

@@ -9,7 +9,8 @@
 
 x is one image (H, W, C) in [0, 1], already decoded (striate.web.decode). The layers keep
 scratch buffers, so one request at a time runs the model (the lock); the activations of
-the last few images are kept, so hovering pixel after pixel of one image runs it once.
+the last few images are kept (keyed by the image's values, at most `cache` images and
+`cache_bytes` bytes of activations), so hovering pixel after pixel of one image runs it once.
 With a Feed (`striate train --watch`) the model is a twin of the one training, brought up
 to the latest published weights before each request.
 """
@@ -27,6 +28,7 @@ from . import encode, pixel, receptive, trace
 
 MAX_MAPS = 64  # channels of one layer sent to the page
 CACHE = 8  # images whose activations are kept
+CACHE_BYTES = 256 << 20  # bytes of activations kept, all images together
 
 
 def class_names(model) -> list[str]:
@@ -42,7 +44,13 @@ def layer_info(layer) -> dict:
 
 
 class Explorer:
-    def __init__(self, model, feed=None):
+    """The model's answers to the page, one request at a time (see the module docstring).
+
+    cache: images whose activations are kept; cache_bytes: the bytes they may take together
+    (an image whose activations alone are larger is not kept).
+    """
+
+    def __init__(self, model, feed=None, cache: int = CACHE, cache_bytes: int = CACHE_BYTES):
         shape = tuple(model.input_shape or ())
         if len(shape) != 3 or None in shape or shape[-1] not in (1, 3):
             raise ValueError(f"the page shows models that take images of a fixed size with 1 or 3 channels; "
@@ -54,6 +62,7 @@ class Explorer:
         self.lock = threading.Lock()
         self.classes = class_names(model)
         self._cache: OrderedDict[bytes, list] = OrderedDict()
+        self.cache, self.cache_bytes = cache, cache_bytes
         self._weights_version = 0
 
     # ---- under the lock --------------------------------------------------------
@@ -76,9 +85,13 @@ class Explorer:
             return self._cache[key]
         acts = trace.activations(self.model, x)
         self._cache[key] = acts
-        while len(self._cache) > CACHE:
+        while self._cache and (len(self._cache) > self.cache or self.cached_bytes() > self.cache_bytes):
             self._cache.popitem(last=False)
         return acts
+
+    def cached_bytes(self) -> int:
+        """Bytes of the activations kept."""
+        return sum(a.nbytes for acts in self._cache.values() for a in acts)
 
     def _run(self, fn):
         with self.lock:
