@@ -67,6 +67,9 @@ def test_the_wrong_content_type(client, digit, content_type):
     (b'{"layer": 1}', "text/plain", 415, ["application/json"]),
     (b'{"layer": 1, "row": 0, "col": 0, "channel": 0}', "application/json", 400, ['"image"']),
     (b'{"image": "%%%", "layer": 1}', "application/json", 400, ["base64"]),
+    (b'{"layer": ' + b"9" * 5000 + b"}", "application/json", 400, ["not valid JSON"]),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, ["not valid JSON"]),
+    (b'{"layer": 1, "\xff": 2}', "application/json", 400, ["not valid JSON"]),
 ])
 def test_malformed_json_requests(client, body, content_type, status, words):
     error(client.post("/api/pixel", content=body, headers={"content-type": content_type}), status, *words)

@@ -33,6 +33,9 @@ def test_test_images_are_offered_and_predicted_like_the_data_set_says(lenet, fak
     np.testing.assert_allclose(body["probabilities"], lenet.predict_proba(x_test[3:4])[0], rtol=1e-5)
     assert client.get("/api/samples/10").status_code == 404
     assert "0..9" in client.get("/api/samples/x").json()["error"]
+    for text in ("²", "9" * 5000, "-1", "1e1"):  # no digits int() would choke on: 404, never 500
+        r = client.get(f"/api/samples/{text}")
+        assert r.status_code == 404 and "0..9" in r.json()["error"], text
 
 
 def test_without_a_local_copy_the_page_says_so(lenet, tmp_path):

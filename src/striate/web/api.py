@@ -57,9 +57,9 @@ def error(status: int, message: str) -> JSONResponse:
 async def body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
     """The request body, refused with 413 once it passes `limit` bytes (read no further),
     with 408 when it takes over `timeout` seconds to arrive."""
-    stated = request.headers.get("content-length")
-    if stated is not None and stated.isdigit() and int(stated) > limit:
-        raise ApiError(413, f"the request body is {int(stated):,} bytes, over the limit of {limit:,}")
+    stated = whole(request.headers.get("content-length", ""))
+    if stated is not None and stated > limit:
+        raise ApiError(413, f"the request body is {stated:,} bytes, over the limit of {limit:,}")
 
     async def read() -> bytes:
         chunks, size = [], 0
@@ -74,6 +74,11 @@ async def body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
         return await asyncio.wait_for(read(), timeout)
     except asyncio.TimeoutError:
         raise ApiError(408, f"the request body took over {timeout:g} s to arrive") from None
+
+
+def whole(text: str, digits: int = 18) -> int | None:
+    """A whole number written in at most `digits` ASCII digits, else None ("²", "1e3" and 5,000 digits are not)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
 
 
 def content_type(request: Request) -> str:
@@ -118,8 +123,8 @@ class Api:
         data = await body(request, self.max_body * 4 // 3 + 4096, self.timeout)  # the image in base64, and a little
         try:
             value = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ApiError(400, f"the body is not valid JSON ({e})") from None
+        except (ValueError, RecursionError) as e:  # not JSON, not UTF-8, a number of 5,000 digits, nested too deep
+            raise ApiError(400, f"the body is not valid JSON ({str(e)[:200]})") from None
         if not isinstance(value, dict):
             raise ApiError(400, f"expected a JSON object, got {type(value).__name__}")
         return value
@@ -181,10 +186,9 @@ class Api:
         text = request.path_params["n"]
         if self.samples is None or not await run_in_threadpool(self.samples.load):
             raise ApiError(404, self.samples.reason if self.samples else "no data set was given for this model")
-        count = len(self.samples.images)
-        if not text.isdigit() or not 0 <= int(text) < count:
-            raise ApiError(404, f"test images are numbered 0..{count - 1}, got {text!r}")
-        n = int(text)
+        count, n = len(self.samples.images), whole(text)
+        if n is None or not n < count:
+            raise ApiError(404, f"test images are numbered 0..{count - 1}, got {text[:20]!r}")
         image = self.samples.images[n]
         pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
         buffer = io.BytesIO()
