@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -151,3 +152,17 @@ def test_models_the_page_cannot_show_are_refused_with_a_reason():
 
     with pytest.raises(ValueError, match="images of a fixed size with 1 or 3 channels; this one takes 784"):
         create_app(Sequential([L.Dense(10)], input_shape=(784,)))
+
+
+def test_a_model_whose_numbers_are_not_finite_answers_strict_json(lenet, digit):
+    # a diverged run's weights: NaN everywhere downstream; JavaScript's JSON.parse refuses NaN, so null is sent
+    lenet.layers[-1].params["bias"][0] = np.nan
+    client = TestClient(create_app(lenet))
+    for path in ("/api/predict", "/api/forward"):
+        r = client.post(path, content=png(digit), headers=PNG)
+        assert r.status_code == 200, r.text
+        body = json.loads(r.text, parse_constant=lambda word: pytest.fail(f"{path} sent {word}"))
+        assert body["probabilities"] == [None] * 10
+    image = base64.b64encode(png(digit)).decode()
+    r = client.post("/api/pixel", json={"image": image, "layer": 12, "unit": 0})
+    assert r.status_code == 200 and json.loads(r.text, parse_constant=pytest.fail)["computed"] is None

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ..viz.backend import pillow
-from . import decode
+from . import decode, encode
 
 IMAGE_TYPES = ("image/png", "image/jpeg")
 
@@ -50,8 +50,15 @@ class ApiError(Exception):
         self.status, self.message = status, message
 
 
+class Json(JSONResponse):
+    """A JSON answer in which NaN and infinity are null (striate.web.encode.text)."""
+
+    def render(self, content) -> bytes:
+        return encode.text(content).encode("utf-8")
+
+
 def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    return Json({"error": message}, status_code=status)
 
 
 async def body(request: Request, limit: int, timeout: float = 30.0) -> bytes:
@@ -150,15 +157,15 @@ class Api:
 
     # ---- endpoints -------------------------------------------------------------
     async def model(self, request):
-        return JSONResponse(self.explorer.describe())
+        return Json(self.explorer.describe())
 
     async def predict(self, request):
         x, notes = await self._image(request)
-        return JSONResponse({**await self._compute(self.explorer.predict, x), "notes": notes})
+        return Json({**await self._compute(self.explorer.predict, x), "notes": notes})
 
     async def forward(self, request):
         x, notes = await self._image(request)
-        return JSONResponse({**await self._compute(self.explorer.forward, x), "notes": notes})
+        return Json({**await self._compute(self.explorer.forward, x), "notes": notes})
 
     async def pixel(self, request):
         value = await self._json(request)
@@ -166,21 +173,21 @@ class Api:
         layer = self._int(value, "layer")
         keys = ("unit",) if "unit" in value else ("row", "col", "channel")
         where = tuple(self._int(value, k) for k in keys)
-        return JSONResponse(await self._compute(self.explorer.pixel, x, layer, where))
+        return Json(await self._compute(self.explorer.pixel, x, layer, where))
 
     async def backward(self, request):
         value = await self._json(request)
         x, _ = await self._field_image(value)
-        return JSONResponse(await self._compute(self.explorer.backward, x, self._int(value, "class")))
+        return Json(await self._compute(self.explorer.backward, x, self._int(value, "class")))
 
     async def filters(self, request):
-        return JSONResponse(await self._compute(self.explorer.filters))
+        return Json(await self._compute(self.explorer.filters))
 
     async def samples_info(self, request):
         if self.samples is None:
-            return JSONResponse({"dataset": None, "available": False, "count": 0,
+            return Json({"dataset": None, "available": False, "count": 0,
                                  "reason": "no data set was given for this model"})
-        return JSONResponse(await run_in_threadpool(self.samples.describe))
+        return Json(await run_in_threadpool(self.samples.describe))
 
     async def sample(self, request):
         text = request.path_params["n"]
@@ -199,7 +206,7 @@ class Api:
     async def training(self, request):
         if self.feed is None:
             raise ApiError(404, "no training run is being watched (start one with striate train … --watch)")
-        return JSONResponse(self.feed.snapshot())
+        return Json(self.feed.snapshot())
 
     async def training_events(self, request):
         if self.feed is None:
@@ -211,7 +218,7 @@ class Api:
                 if self.feed.current() != seen:
                     snap = self.feed.snapshot()
                     seen = snap["version"]
-                    yield f"data: {json.dumps(snap)}\n\n"
+                    yield f"data: {encode.text(snap)}\n\n"
                     if snap["finished"]:
                         return
                 await asyncio.sleep(0.5)
