@@ -67,7 +67,10 @@ def create_app(model, samples=None, feed=None, max_body: int = MAX_BODY, timeout
         data, media_type = files[name]
         return Response(data, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
-    routes = [Route("/", page), Route("/static/{name}", page),
+    async def no_icon(request):  # browsers ask for one; the page has none
+        return Response(status_code=204)
+
+    routes = [Route("/", page), Route("/static/{name}", page), Route("/favicon.ico", no_icon),
               Route("/api/model", guarded(api.model)),
               Route("/api/predict", guarded(api.predict), methods=["POST"]),
               Route("/api/forward", guarded(api.forward), methods=["POST"]),
