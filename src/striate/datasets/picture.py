@@ -21,10 +21,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..viz.backend import pillow
-
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N")
 GREY_TO_RGB = "grey image copied into the three colour channels"
+
+
+def pillow():
+    """PIL.Image: installed, since the picture given was opened with it."""
+    from PIL import Image
+
+    return Image
 
 
 def flatten_alpha(img, notes: list):
