@@ -142,3 +142,14 @@ def test_watch_every_must_be_positive(fake_mnist, capsys):
     assert main(["train", "--dataset", "mnist", "--data-dir", str(fake_mnist), "--epochs", "1", "--watch",
                  "--watch-every", "0", "--no-browser", "--watch-port", str(free_port())]) == 1
     assert "--watch-every must be a positive number of seconds, got 0.0" in capsys.readouterr().err
+
+
+def test_train_watch_on_a_port_in_use_fails_before_reading_the_data(capsys, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "no-data-here"), "--epochs", "1",
+                     "--watch", "--watch-port", str(port), "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "no-data-here" not in err, err
