@@ -73,7 +73,9 @@ def serve(app, host: str, port: int, open_browser: bool = True) -> None:
     check_port(host, port)
     server = _server(app, host, port)
     if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url(host, port),)).start()
+        opener = threading.Timer(1.0, webbrowser.open, args=(url(host, port),))
+        opener.daemon = True  # Ctrl-C within the second: nothing is left to wait for
+        opener.start()
     server.run()
 
 
