@@ -105,16 +105,19 @@ def test_serving_on_every_network_says_what_that_exposes():
     assert "0.0.0.0 listens on every network" in " ".join(parser.format_help().split())
 
 
-def test_stopping_the_watch_ends_an_open_event_stream_at_once():
+def watch_args(port: int):
     from argparse import Namespace
 
+    return Namespace(watch=True, watch_host="127.0.0.1", watch_port=port, watch_every=1.0, browser=False, json=True)
+
+
+def test_stopping_the_watch_ends_an_open_event_stream_at_once():
     from striate import models
     from striate.cli import train_watch
 
     port = free_port()
-    args = Namespace(watch=True, watch_host="127.0.0.1", watch_port=port, watch_every=1.0, browser=False, json=True)
     x, y = np.zeros((4, 28, 28, 1), np.float32), np.arange(4)
-    callbacks, stop = train_watch.start(args, models.get("lenet5", seed=0), x, y, batches=2)
+    callbacks, stop = train_watch.start(watch_args(port), models.get("lenet5", seed=0), x, y, batches=2)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", "/api/training/events")
     events = conn.getresponse()
@@ -153,3 +156,19 @@ def test_train_watch_on_a_port_in_use_fails_before_reading_the_data(capsys, tmp_
                      "--watch", "--watch-port", str(port), "--no-browser"]) == 1
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "no-data-here" not in err, err
+
+
+def test_a_model_for_any_image_size_is_watched_at_the_data_sets_size():
+    from striate import models
+    from striate.cli import train_watch
+
+    port = free_port()
+    model = models.get("fcn", seed=0)
+    assert tuple(model.input_shape) == (None, None, 1)
+    x, y = np.zeros((4, 20, 24, 1), np.float32), np.arange(4)
+    callbacks, stop = train_watch.start(watch_args(port), model, x, y, batches=2)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/model", timeout=5) as r:
+            assert json.load(r)["input_shape"] == [20, 24, 1]
+    finally:
+        stop()

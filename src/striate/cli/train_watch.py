@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from .common import at_fixed_size
+
 FIXED_IMAGES = 8  # test images whose predictions the page follows
 
 
@@ -53,7 +55,9 @@ def start(args, model, x_test, y_test, batches: int):
     from ..web.watch import Feed, Watch, twin
 
     feed = Feed()
-    app = web.create_app(twin(model), feed=feed, hosts=server.hosts(args.watch_host))
+    # the page runs a twin; a model for any image size (fcn) is shown at the data set's size
+    page_model = twin(model) if None not in model.input_shape else at_fixed_size(model, x_test.shape[1:])[0]
+    app = web.create_app(page_model, feed=feed, hosts=server.hosts(args.watch_host))
     if warning := server.exposed(args.watch_host, args.watch_port):
         print(warning, file=sys.stderr)
     running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser)
