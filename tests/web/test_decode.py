@@ -61,3 +61,19 @@ def test_a_drawing_on_a_transparent_background_is_shown_on_white_as_predict_does
 
     x = encode.decode(body["input"])
     assert x[0, 0, 0] == 1.0 and x[10, 13, 0] == 0.0  # white paper, black ink: as `striate predict` sees it
+
+
+def test_the_decoder_remembers_the_last_images_and_hands_out_copies():
+    decoder = decode.Decoder((28, 28, 1), keep=2)
+    images_ = [png(np.full((30, 30), v)) for v in (0.2, 0.4, 0.6)]
+    x, notes = decoder(images_[0])
+    x[...] = 7.0  # the caller's copy: what is remembered stays as decoded
+    notes.append("changed")
+    again, notes_again = decoder(images_[0])
+    np.testing.assert_array_equal(again, decode.decode(images_[0], (28, 28, 1))[0])
+    assert notes_again == ["resized from 30×30 to 28×28"]
+    for data in images_:
+        decoder(data)
+    assert len(decoder) == 2
+    with pytest.raises(ValueError, match="over the page's limit of 100"):
+        decode.Decoder((28, 28, 1), max_pixels=100)(images_[0])

@@ -21,7 +21,7 @@
 Request bodies are read into memory up to a limit (413 past it, however they are sent,
 with or without Content-Length) and never written anywhere. Reading a body, decoding its
 image and running the model each have `timeout` seconds (408 / 503 past it); images are
-decoded one at a time, off the event loop.
+decoded one at a time, off the event loop, and the last few are remembered (decode.Decoder).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ import base64
 import binascii
 import io
 import json
-import threading
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -98,8 +97,8 @@ class Api:
     def __init__(self, explorer, samples=None, feed=None, max_body: int = 8 << 20, timeout: float = 30.0,
                  max_pixels: int = decode.MAX_PIXELS):
         self.explorer, self.samples, self.feed = explorer, samples, feed
-        self.max_body, self.timeout, self.max_pixels = max_body, timeout, max_pixels
-        self._decoding = threading.Lock()  # one image decoded at a time: its memory, not the requests', counts
+        self.max_body, self.timeout = max_body, timeout
+        self.decoder = decode.Decoder(explorer.model.input_shape, max_pixels)
 
     async def _compute(self, fn, *args, status: int = 422, what: str = "the model"):
         """fn(*args) on a worker thread, within the timeout; its ValueError becomes `status`."""
@@ -110,12 +109,8 @@ class Api:
         except ValueError as e:
             raise ApiError(status, str(e)) from None
 
-    def _decode_now(self, data: bytes):
-        with self._decoding:
-            return decode.decode(data, self.explorer.model.input_shape, self.max_pixels)
-
     async def _decode(self, data: bytes):
-        return await self._compute(self._decode_now, data, status=400, what="decoding the image")
+        return await self._compute(self.decoder, data, status=400, what="decoding the image")
 
     async def _image(self, request: Request):
         if content_type(request) not in IMAGE_TYPES:

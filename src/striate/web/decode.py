@@ -15,7 +15,10 @@ so the page shows the numbers predict would give. The page serves a model of one
 
 from __future__ import annotations
 
+import hashlib
 import io
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -63,6 +66,36 @@ def decode(data: bytes, input_shape, max_pixels: int = MAX_PIXELS) -> tuple[np.n
     if a.shape[:2] != (h, w):
         a = picture.as_array(picture.fit_size(img, h, w, notes), c)
     return a, notes
+
+
+class Decoder:
+    """decode() for one model, one image at a time, remembering the last `keep` images decoded.
+
+    The page sends the same image again with every pixel it asks about (POST /api/pixel):
+    a phone's photo takes a second or more to decode and resize, its remembered input
+    (the model's size: small) a copy. Keyed by the SHA-256 of the bytes.
+    """
+
+    def __init__(self, input_shape, max_pixels: int = MAX_PIXELS, keep: int = 8):
+        self.input_shape, self.max_pixels, self.keep = tuple(input_shape), max_pixels, keep
+        self._lock = threading.Lock()  # one decode at a time: its memory, not the number of requests, counts
+        self._kept: OrderedDict[bytes, tuple[np.ndarray, list[str]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def __call__(self, data: bytes) -> tuple[np.ndarray, list[str]]:
+        """(x, notes) as decode(data, input_shape, max_pixels) gives them (x a new array each time)."""
+        key = hashlib.sha256(data).digest()
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+            else:
+                self._kept[key] = decode(data, self.input_shape, self.max_pixels)
+                while len(self._kept) > self.keep:
+                    self._kept.popitem(last=False)
+            x, notes = self._kept[key]
+            return x.copy(), list(notes)
 
 
 def _dims(shape) -> str:
