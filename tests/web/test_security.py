@@ -116,9 +116,12 @@ def test_any_host_is_answered_when_asked_for(lenet):
     assert client.get("/api/model").status_code == 200
 
 
-def test_where_the_server_listens_decides_whose_requests_it_answers():
+def test_where_the_server_listens_decides_whose_requests_it_answers(lenet):
     assert server.hosts("127.0.0.1") == server.hosts("localhost") == server.hosts("::1") == guard.LOCAL
-    assert server.hosts("127.0.0.2") == guard.LOCAL
+    assert server.hosts("127.0.0.2") == (*guard.LOCAL, "127.0.0.2")  # the address the page is opened at
+    client = TestClient(create_app(lenet, hosts=server.hosts("127.0.0.2")), base_url="http://127.0.0.2:8000")
+    assert client.get("/api/model").status_code == 200
+    assert server.url("::", 8000) == "http://[::1]:8000/" and server.url("0.0.0.0", 80) == "http://127.0.0.1:80/"
     assert server.hosts("0.0.0.0") is None and server.hosts("192.168.1.20") is None
     assert server.exposed("127.0.0.1", 8000) is None
     assert "anyone who can reach this machine on port 8000" in server.exposed("0.0.0.0", 8000)

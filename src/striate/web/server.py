@@ -40,8 +40,11 @@ def loopback(host: str) -> bool:
 
 
 def hosts(host: str):
-    """The Host names the app answers when listening on `host`: guard.LOCAL on loopback, else any (None)."""
-    return guard.LOCAL if loopback(host) else None
+    """The Host names the app answers when listening on `host`: on loopback guard.LOCAL and `host`
+    itself (127.0.0.2, say), else any (None)."""
+    if not loopback(host):
+        return None
+    return guard.LOCAL if host.lower() in guard.LOCAL else (*guard.LOCAL, host.lower().strip("[]"))
 
 
 def exposed(host: str, port: int) -> str | None:
@@ -54,7 +57,7 @@ def exposed(host: str, port: int) -> str | None:
 
 
 def url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/"
 
 
