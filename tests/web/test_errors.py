@@ -128,7 +128,8 @@ def test_images_that_do_not_fit_are_converted_and_the_notes_say_how(client, lene
     rng = np.random.default_rng(0)
     colour = rng.uniform(0, 1, (56, 40, 3))
     body = client.post("/api/predict", content=png(colour), headers=PNG).json()
-    assert body["notes"] == ["colour converted to grey", "cropped to its central 40×40", "resized from 40×40 to 28×28"]
+    assert body["notes"] == ["colour converted to grey", "cropped to its central 40×40",
+                             "resized from 40×40 to 28×28"]
     rgba = np.concatenate([rng.uniform(0, 1, (28, 28, 3)), np.full((28, 28, 1), 0.5)], axis=-1)
     body = client.post("/api/predict", content=png(rgba), headers=PNG).json()
     assert any(note.startswith("transparent background shown as") for note in body["notes"])

@@ -69,7 +69,7 @@ def test_a_body_that_arrives_too_slowly_is_refused(lenet, digit):
 
 
 def forged_png(width: int, height: int) -> bytes:
-    """A PNG whose header states width × height grey pixels, with a few bytes of data: a decompression bomb's header."""
+    """A PNG stating width × height grey pixels, with a few bytes of data (a decompression bomb's header)."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)

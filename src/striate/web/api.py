@@ -44,6 +44,8 @@ IMAGE_TYPES = ("image/png", "image/jpeg")
 
 
 class ApiError(Exception):
+    """A request the API refuses: its HTTP status (4xx, 503) and the message the page shows."""
+
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
@@ -57,6 +59,7 @@ class Json(JSONResponse):
 
 
 def error(status: int, message: str) -> JSONResponse:
+    """The answer to a refused request: {"error": message} with `status`."""
     return Json({"error": message}, status_code=status)
 
 
@@ -88,6 +91,7 @@ def whole(text: str, digits: int = 18) -> int | None:
 
 
 def content_type(request: Request) -> str:
+    """The request's media type, lower case, without parameters ("image/png")."""
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 

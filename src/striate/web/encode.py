@@ -19,6 +19,7 @@ import numpy as np
 
 
 def array(a) -> dict:
+    """Any array as {"shape", "data": base64 of its float32 little-endian bytes, "min", "max" of its finite values}."""
     a = np.ascontiguousarray(a, dtype="<f4")
     finite = a[np.isfinite(a)]
     return {"shape": list(a.shape), "data": base64.b64encode(a.tobytes()).decode("ascii"),

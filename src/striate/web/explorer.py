@@ -32,12 +32,14 @@ CACHE_BYTES = 256 << 20  # bytes of activations kept, all images together
 
 
 def class_names(model) -> list[str]:
+    """The names saved in the model file when there is one per output, else "0" .. "K−1"."""
     k = model.output_shape[0] if len(model.output_shape) == 1 else 0
     saved = list(getattr(model, "class_names", None) or [])
     return saved if len(saved) == k else [str(i) for i in range(k)]
 
 
 def layer_info(layer) -> dict:
+    """What the page says of a layer: index (1-based), name, type, repr, output shape, kind, parameters."""
     shape = list(layer.output_shape)
     return {"index": layer.index, "name": layer.name, "type": type(layer).__name__, "repr": repr(layer),
             "shape": shape, "kind": "maps" if len(shape) == 3 else "vector", "params": layer.num_params}
@@ -100,17 +102,20 @@ class Explorer:
 
     # ---- what the page asks ----------------------------------------------------
     def describe(self) -> dict:
+        """The model for GET /api/model: input shape, classes, layers."""
         return {"input_shape": list(self.model.input_shape), "classes": self.classes,
                 "layers": [layer_info(layer) for layer in self.model.layers], "watch": self.feed is not None,
                 "softmax_layer": trace.ends_in_softmax(self.model)}
 
     def predict(self, x) -> dict:
+        """{"classes", "probabilities"} for image x (H, W, C)."""
         def run():
             p = trace.probabilities(self.model, self._acts(x)[-1])
             return {"classes": self.classes, "probabilities": p.tolist()}
         return self._run(run)
 
     def forward(self, x) -> dict:
+        """Probabilities, the input and every layer's output (at most MAX_MAPS channels), the softmax written out."""
         def run():
             acts = self._acts(x)
             p = trace.probabilities(self.model, acts[-1])
@@ -146,6 +151,8 @@ class Explorer:
         return self._run(run)
 
     def backward(self, x, label: int) -> dict:
+        """The cross-entropy with `label` run back: every layer's output gradient, each Conv2D's kernel
+        gradient, d loss / d x (H, W, C) and the saliency max_c |d loss / d x| (H, W); ValueError for a bad label."""
         if not 0 <= label < len(self.classes):
             raise ValueError(f"class must lie in 0..{len(self.classes) - 1}, got {label}")
 
@@ -165,6 +172,7 @@ class Explorer:
         return self._run(run)
 
     def filters(self) -> dict:
+        """Every Conv2D's kernel (kh, kw, C, F), at most MAX_MAPS filters."""
         def run():
             return {"layers": [{**layer_info(layer), "kernel": encode.array(layer.params["kernel"][:, :, :, :MAX_MAPS])}
                                for layer in self.model.layers if isinstance(layer, L.Conv2D)]}

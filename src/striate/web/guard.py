@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 LOCAL = ("localhost", "127.0.0.1", "::1")
 HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-                                 b"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
-                                 b"frame-ancestors 'none'"),
+    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self'; "
+                                 b"img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; "
+                                 b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
 ]

@@ -57,6 +57,7 @@ def exposed(host: str, port: int) -> str | None:
 
 
 def url(host: str, port: int) -> str:
+    """The page's address in a browser on this machine when the server listens on host:port."""
     shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/"
 

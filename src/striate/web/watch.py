@@ -65,6 +65,7 @@ class Feed:
         self.snapshot_seconds: list[float] = []
 
     def add_point(self, step: float, loss: float, accuracy: float) -> None:
+        """One batch's (step, loss, accuracy); NaN as None; thinned by half past MAX_POINTS."""
         finite = [v if np.isfinite(v) else None for v in (loss, accuracy)]  # JSON has no NaN
         with self._lock:
             self.points.append([step, *finite])
@@ -78,6 +79,7 @@ class Feed:
             self.version += 1
 
     def publish(self, **items) -> None:
+        """Set some of the feed's fields at once (filters=, probabilities=, weights=, finished=, ...)."""
         with self._lock:
             for key, value in items.items():
                 setattr(self, key, value)
@@ -113,6 +115,7 @@ class Feed:
 
 
 def first_conv(model):
+    """The model's first Conv2D, or None."""
     return next((layer for layer in model.layers if isinstance(layer, L.Conv2D)), None)
 
 
