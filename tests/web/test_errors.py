@@ -105,6 +105,9 @@ def test_unknown_paths_and_methods_answer_json(client):
     error(client.get("/api/nothing"), 404)
     error(client.get("/api/predict"), 405)
     error(client.get("/static/../app.py"), 404)
+    for path in ("/static/..%2Fapp.py", "/static/%2e%2e%2fapi.py", "/static/..%5Capp.py", "/static/__init__.py"):
+        r = client.get(path)  # the page's files are a dict in memory: no name reaches the file system
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json", path
     error(client.get("/api/samples/0"), 404, "no data set")
 
 
