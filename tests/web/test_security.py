@@ -107,6 +107,8 @@ def test_requests_from_pages_of_other_sites_are_refused(client, digit):
     r = client.post("/api/predict", content=png(digit), headers={**PNG, "origin": "http://evil.example"})
     assert r.status_code == 403 and "http://evil.example" in r.json()["error"]
     assert client.post("/api/predict", content=png(digit), headers={**PNG, "origin": "null"}).status_code == 403
+    r = client.post("/api/predict", content=png(digit), headers={**PNG, "origin": "http://localhost:3000"})
+    assert r.status_code == 403  # another server on this machine: not the page's own origin either
     r = client.post("/api/predict", content=png(digit), headers={**PNG, "origin": "http://127.0.0.1:8000"})
     assert r.status_code == 200
 
@@ -114,6 +116,8 @@ def test_requests_from_pages_of_other_sites_are_refused(client, digit):
 def test_any_host_is_answered_when_asked_for(lenet):
     client = TestClient(create_app(lenet, hosts=None), base_url="http://192.168.1.20:8000")
     assert client.get("/api/model").status_code == 200
+    assert client.get("/api/model", headers={"origin": "http://192.168.1.20:8000"}).status_code == 200
+    assert client.get("/api/model", headers={"origin": "http://evil.example"}).status_code == 403
 
 
 def test_where_the_server_listens_decides_whose_requests_it_answers(lenet):

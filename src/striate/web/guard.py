@@ -7,8 +7,9 @@ Host: a page on another site can make a browser send requests to 127.0.0.1 by po
 own name at that address (DNS rebinding); the browser then names that site in the Host
 header. A server that listens on the loopback address only answers requests whose Host is
 one of LOCAL (any port), so another site can never read the model or its answers.
-Origin: a browser names the page that sends a request; one from another site is refused
-(no CORS is offered: there is no Access-Control-Allow-Origin anywhere).
+Origin: a browser names the page that sends a request; one from any other origin than the
+server's own (another port of localhost too) is refused, whatever `hosts` is (no CORS is
+offered: there is no Access-Control-Allow-Origin anywhere).
 Headers: a Content-Security-Policy that lets the page run only its own scripts and connect
 only to its own server (no inline script, no frames, nothing from elsewhere), and
 X-Content-Type-Options: nosniff. Refusals are JSON errors like the API's (403).
@@ -47,16 +48,14 @@ class Guard:
 
     def refusal(self, scope) -> str | None:
         """Why this request is refused, or None."""
-        if self.hosts is None:
-            return None
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = headers.get("host", "")
-        if hostname(host) not in self.hosts:
+        if self.hosts is not None and hostname(host) not in self.hosts:
             return (f"this server answers requests addressed to {', '.join(sorted(self.hosts))} only, "
                     f"not to {host or 'no host'!r}")
         origin = headers.get("origin")
-        if origin is not None and hostname(urlsplit(origin).netloc) not in self.hosts:  # "null" too
-            return f"requests from pages of {origin!r} are not answered"
+        if origin is not None and urlsplit(origin).netloc.lower() != host.lower():  # "null" too
+            return f"requests from pages of {origin!r} are not answered, only the page's own"
         return None
 
     async def __call__(self, scope, receive, send):
