@@ -12,12 +12,20 @@ pytest.importorskip("PIL", reason="decoding images needs Pillow")
 
 with warnings.catch_warnings():  # newer Starlette suggests another HTTP client for its TestClient
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient  # noqa: E402
+    from starlette.testclient import TestClient as StarletteClient  # noqa: E402
 
 from striate import layers as L  # noqa: E402
 from striate import models  # noqa: E402
 from striate.model import Sequential  # noqa: E402
 from striate.web import create_app  # noqa: E402
+
+
+class TestClient(StarletteClient):
+    """Starlette's test client, addressed to 127.0.0.1 as a browser on this machine would be
+    (the page answers only requests addressed to this machine: striate.web.guard)."""
+
+    def __init__(self, app, base_url: str = "http://127.0.0.1:8000", **kwargs):
+        super().__init__(app, base_url=base_url, **kwargs)
 
 
 def png(array) -> bytes:

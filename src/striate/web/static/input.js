@@ -56,7 +56,7 @@ S.input.setup = function () {
   const ctx = canvas.getContext("2d");
   const [h, w, c] = S.model.input_shape;
   const centre = document.getElementById("centre-checkbox");
-  centre.checked = c === 1;
+  centre.checked = c === 1 && S.model.classes.join() === "0,1,2,3,4,5,6,7,8,9";  // a digit model
   function clear() { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, canvas.width, canvas.height); }
   clear();
   let drawing = false, last = null, busy = false, queued = null;  // queued: null, or whether it is final
