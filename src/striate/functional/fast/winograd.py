@@ -37,7 +37,7 @@ import numpy as np
 from . import algorithms as A
 from . import winograd_transform as W
 from .gemm import column_sum
-from .workspace import buffer
+from .workspace import scratch
 
 
 class WinogradCache(NamedTuple):
@@ -56,10 +56,15 @@ def conv2d_winograd(x, kernel, bias=None, padding=((0, 0), (0, 0)), *, workspace
     m: output tile side, 2 (F(2×2, 3×3)) or 4. chunk_images: images per chunk
     (default algorithms.winograd_chunk).
     """
-    n, _, _, c = x.shape
+    n, h, w, c = x.shape
     f = kernel.shape[3]
     (t, b), (l, r) = padding
-    ho, wo = x.shape[1] + t + b - 2, x.shape[2] + l + r - 2
+    ho, wo = h + t + b - 2, w + l + r - 2
+    if ho < 0 or wo < 0:
+        raise ValueError(f"conv2d: a 3×3 kernel needs a padded input of at least 2×2 pixels (an empty output), "
+                         f"got {h + t + b}×{w + l + r}")
+    if ho == 0 or wo == 0:  # no tile at all, as the reference: an empty output, zero gradients
+        return np.zeros((n, ho, wo, f), dtype=x.dtype), WinogradCache(None, x.shape, (0, 0), m)
     xs, tiles = W.pad_tiles(x, padding, m, workspace, name + "_pad")
     u = W.kernel_transform(kernel, m)
     y = tiles_product(xs, tiles, u, bias, m, workspace, chunk_images, name)
@@ -95,22 +100,28 @@ def conv2d_winograd_backward(dy, cache: WinogradCache, kernel, padding, input_gr
     c = x_shape[3]
     th, tw = tiles
     s = m + 2
-    if (ho, wo) != (m * th, m * tw):  # whole tiles: zeros past the output's edge
-        dyp = buffer(workspace, "wino_dy", (n, m * th, m * tw, f), dy.dtype, fill=0, tag=(ho, wo))
-        dyp[:, :ho, :wo] = dy
-    else:
-        dyp = np.ascontiguousarray(dy)
-    dy6 = dyp.reshape(n, th, m, tw, m, f)
+    if dy.size == 0:  # no images, or an empty output: nothing flowed through the kernel
+        dx = np.zeros(x_shape, dtype=dy.dtype) if input_grad else None
+        return dx, np.zeros((3, 3, c, f), dtype=dy.dtype), np.zeros(f, dtype=dy.dtype)
+    whole = (ho, wo) == (m * th, m * tw)  # else the tiles run past the output: dY is zero there
+    dy = np.ascontiguousarray(dy)
     du = np.zeros((s * s, c, f), dtype=dy.dtype)
     step = chunk_images or A.winograd_chunk(th * tw, c, f, m, dy.dtype.itemsize)
     for start in range(0, n, step):
         stop = min(start + step, n)
         nc = stop - start
+        if whole:
+            dyp = dy[start:stop]
+        else:  # this chunk's dy, zero-padded to whole tiles (scratch: its zeros are written each time)
+            dyp = scratch(workspace, "wino_dy", (nc, m * th, m * tw, f), dy.dtype)
+            dyp[:, ho:] = 0
+            dyp[:, :ho, wo:] = 0
+            dyp[:, :ho, :wo] = dy[start:stop]
         buf = W.chunk_buffers(workspace, "wino", nc, tiles, c, f, m, dy.dtype)
         dm = W.gradient_buffer(workspace, "wino", nc, tiles, f, m, dy.dtype)
         x = None if m == 2 else W.gradient_buffer(workspace, "wino_x", nc, tiles, f, m, dy.dtype)[:m * s]
         W.input_transform(xs[start:stop], tiles, m, buf["v"], buf["t"])
-        W.output_transform_backward(dy6[start:stop], m, dm, x)
+        W.output_transform_backward(dyp.reshape(nc, th, m, tw, m, f), m, dm, x)
         du += np.matmul(buf["v"].transpose(0, 2, 1), dm)
     if m == 2:
         du *= W.DM_SIGNS2
