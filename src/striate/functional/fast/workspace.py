@@ -11,6 +11,8 @@ with the same workspace, which is why a layer keeps one workspace for its traini
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -41,7 +43,7 @@ def scratch(workspace: dict | None, name: str, shape, dtype) -> np.ndarray:
     another image size): one buffer per name, however many sizes pass through, where
     `buffer` would keep the last shape only. Nothing in it may be assumed zero.
     """
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if workspace is not None:
         kept = workspace.get(name)
         if kept is not None and kept[1] == "scratch" and kept[0].dtype == dtype and kept[0].size >= size:
