@@ -1,16 +1,34 @@
 """3×3 convolution by Winograd's minimal filtering F(m×m, 3×3): equals striate.functional.conv
 (the reference) for stride 1, dilation 1, one group, any padding.
 
-The reference's im2col does 9·C multiply-adds per output pixel and filter; Winograd does
-(m+2)²/m² · C of them (16/4 = 4 for m = 2, 36/16 = 2.25 for m = 4) and pays with
-transforms that are only adds (the matrices, and one tile worked by hand, are in
-winograd_transforms.py; their batched forms in winograd_transform.py)::
+Why fewer multiplications. In one dimension, two outputs of a 3-tap filter g over
+inputs d0…d3 take 6 multiplications directly (y0 = d0·g0 + d1·g1 + d2·g2, y1 = d1·g0 +
+d2·g1 + d3·g2). Winograd's F(2, 3) takes 4: m1 = (d0 − d2)·g0, m2 = (d1 + d2)·(g0 + g1 +
+g2)/2, m3 = (d2 − d1)·(g0 − g1 + g2)/2, m4 = (d1 − d3)·g2, then y0 = m1 + m2 + m3 and
+y1 = m2 − m3 − m4: each product of a sum of inputs with a sum of taps serves both
+outputs. Nested in rows and columns, a 2×2 output tile (36 multiplications directly)
+takes 4 × 4 = 16, one per element of a 4×4 tile::
 
-    x (N, H, W, C) ──pad──► xs (tiles of (m+2)×(m+2), overlapping by 2)
+    Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A        d: 4×4 input tile, g: 3×3 kernel, ⊙ element-wise
+
+         ⎡ 1  0 −1  0 ⎤        ⎡ 1    0    0  ⎤        ⎡ 1  1  1  0 ⎤
+    Bᵀ = ⎢ 0  1  1  0 ⎥   G =  ⎢ 1/2  1/2  1/2⎥   Aᵀ = ⎣ 0  1 −1 −1 ⎦
+         ⎢ 0 −1  1  0 ⎥        ⎢ 1/2 −1/2  1/2⎥
+         ⎣ 0  1  0 −1 ⎦        ⎣ 0    0    1  ⎦
+
+Bᵀ d B and Aᵀ … A are only adds and subtracts, G g Gᵀ is done once per kernel, so a
+layer does 16/4 = 4 multiply-adds per output pixel, input channel and filter where the
+reference's im2col does 9 (F(4×4, 3×3): 36/16 = 2.25). Across channels the element-wise
+products become 16 matrix products (tiles, C) @ (C, F). winograd_transforms.py holds
+the matrices (F(4×4, 3×3)'s too) and one tile worked through them; winograd_transform.py
+their batched forms. The data flow, with shapes (T: a chunk's tiles, th·(tw + 1) per
+image, th = ⌈Ho/m⌉, tw = ⌈Wo/m⌉; the extra tile a row is explained in winograd_transform)::
+
+    x (N, H, W, C) ──pad_tiles──► xs (N, m, m, th+1, tw+1, C)   padded pixel (m·i + p, m·j + q)
+      │                                                          at xs[n, p, q, i, j] (the cache)
       │  a few images at a time (algorithms.winograd_chunk: a chunk's V and M stay in cache)
       ▼
-    V = Bᵀ d B    ((m+2)², T, C)       T tiles in the chunk, one matrix per tile position
-                                        (T counts one extra tile a row: see winograd_transform)
+    V = Bᵀ d B    ((m+2)², T, C)       one matrix per position of the (m+2)×(m+2) tile
     M = V @ U     ((m+2)², T, F)       (m+2)² products (T, C) @ (C, F);  U = G g Gᵀ ((m+2)², C, F)
     M[1, 1] += b                        (Aᵀ's column 1 is all ones: b lands on every output)
     y = Aᵀ M A    (N, Ho, Wo, F)       each tile's m×m outputs
@@ -24,8 +42,11 @@ Backward, with the same tiles of the cached padded input::
                                          and its transform is the cheap part)
     dkernel = Gᵀ dU G,   dbias = Σ dy
 
-Only the padded input xs is cached. F(2×2, 3×3) rounds like im2col in float32; F(4×4,
-3×3) has larger constants in its transforms and about ten times the rounding error.
+Memory: only xs is cached (the padded input, as im2col's cache); V, M, dM and the
+transforms' halves are one chunk's (one buffer each in the workspace, which every call
+rewrites in full), so no scratch grows with the batch. F(2×2, 3×3) rounds like im2col in
+float32 and float16; F(4×4, 3×3) has larger constants in its transforms and about ten
+times the rounding error.
 """
 
 from __future__ import annotations
@@ -41,8 +62,12 @@ from .workspace import scratch
 
 
 class WinogradCache(NamedTuple):
-    """What conv2d_winograd keeps for its backward (its type tells conv2d_backward who made it)."""
-    xs: np.ndarray  # the padded input split by row and column phase (winograd_transform.pad_tiles)
+    """What conv2d_winograd keeps for its backward (its type tells conv2d_backward who made it).
+
+    With a workspace, xs is the workspace's buffer: the cache stays valid until the next
+    call with the same workspace (a layer keeps one for training, one for inference)."""
+    xs: np.ndarray | None  # the padded input split by row and column phase (winograd_transform.pad_tiles);
+    # None for an empty output
     x_shape: tuple
     tiles: tuple  # (th, tw)
     m: int
