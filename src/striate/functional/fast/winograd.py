@@ -36,7 +36,9 @@ image, th = ⌈Ho/m⌉, tw = ⌈Wo/m⌉; the extra tile a row is explained in wi
 Backward, with the same tiles of the cached padded input::
 
     dx  = the same forward on dy padded by 2 − pad, with the kernel rotated 180° and
-          C, F swapped (a stride-1 convolution's input gradient is a "full" convolution)
+          C, F swapped (a stride-1 convolution's input gradient is a "full" convolution;
+          fast.conv2d_backward runs that convolution by the method the table picks for
+          dy's F channels, im2col where they are few)
     dM  = A dY Aᵀ ((m+2)², T, F)       the transpose of the output transform, per tile
     dU  = Σ_chunks Vᵀ @ dM ((m+2)², C, F) (V computed again: it is 4× the input's bytes,
                                          and its transform is the cheap part)
