@@ -13,6 +13,8 @@ from striate.functional import conv as reference
 from striate.functional import fast
 from striate.functional.fast import algorithms
 
+from ...memory import peak_bytes
+
 METHODS = ("winograd", "winograd4")
 SAME = ((1, 1), (1, 1))
 
@@ -100,6 +102,24 @@ def test_inputs_in_any_memory_layout_and_huge_padding(method, rng):
                        (read_only, ((0, 0), (0, 0)), dy_view), (base[::2, :4, :3], ((7, 9), (11, 5)), None),
                        (base[:1], ((3, 0), (0, 4)), None)]:
         check_against_reference(x, kernel, rng.standard_normal(6)[::-1], pad, method, {}, dy)
+
+
+@pytest.mark.parametrize("size", [14, 15])  # whole tiles; a tile row and column past the output
+def test_memory_of_a_training_pass_is_that_of_im2col(size, rng):
+    """The peak of a forward and backward (fresh scratch, so every buffer is counted) is
+    within 1.4× of im2col's: Winograd's scratch is chunk-sized, nothing but the padded
+    input and the outputs grows with the batch."""
+    x = rng.standard_normal((64, size, size, 32)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 32, 32)).astype(np.float32)
+    dy = rng.standard_normal((64, size, size, 32)).astype(np.float32)
+    peaks = {}
+    for method in ("im2col", "winograd"):
+        def training_pass():
+            workspace = {}
+            y, cache = fast.conv2d(x, kernel, None, (1, 1), SAME, workspace=workspace, training=True, method=method)
+            fast.conv2d_backward(dy, cache, kernel, (1, 1), SAME, workspace=workspace)
+        peaks[method] = peak_bytes(training_pass)
+    assert peaks["winograd"] <= 1.4 * peaks["im2col"], {k: f"{v / 2**20:.1f} MiB" for k, v in peaks.items()}
 
 
 def relative_errors(dtype, method, x, kernel, dy, pad=SAME):
