@@ -181,3 +181,19 @@ def test_the_switch_flipped_between_forward_and_backward(rng):
     for got in results[:2]:
         for a, b in zip(got, results[2]):
             np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+@pytest.mark.parametrize("row,col", [(0, 0), (4, 5), (5, 4), (8, 9), (3, 2)])  # every phase of a 2×2 tile
+def test_non_finite_inputs_reach_the_outputs_they_reach_in_the_reference(row, col, rng):
+    """F(2×2, 3×3): a nan or inf pixel makes non-finite exactly the reference's non-finite
+    outputs (an inf as nan: inf − inf in the transforms); the finite ones are the reference's."""
+    kernel = rng.standard_normal((3, 3, 2, 3))
+    for bad in (np.nan, np.inf, -np.inf):
+        x = rng.standard_normal((2, 9, 10, 2))
+        x[1, row, col, 0] = bad
+        y_ref, _ = reference.conv2d(x, kernel, None, (1, 1), SAME)
+        with np.errstate(invalid="ignore"):
+            y, _ = fast.conv2d(x, kernel, None, (1, 1), SAME, method="winograd")
+        finite = np.isfinite(y_ref)
+        np.testing.assert_array_equal(np.isfinite(y), finite)
+        np.testing.assert_allclose(y[finite], y_ref[finite], atol=1e-10)

@@ -48,7 +48,9 @@ Memory: only xs is cached (the padded input, as im2col's cache); V, M, dM and th
 transforms' halves are one chunk's (one buffer each in the workspace, which every call
 rewrites in full), so no scratch grows with the batch. F(2×2, 3×3) rounds like im2col in
 float32 and float16; F(4×4, 3×3) has larger constants in its transforms and about ten
-times the rounding error.
+times the rounding error. With F(2×2, 3×3) a nan or inf input pixel reaches exactly the
+outputs it reaches in the reference, an inf as nan where the reference has ±inf (the
+transforms subtract it from itself); F(4×4, 3×3)'s denser Bᵀ spreads it over whole tiles.
 """
 
 from __future__ import annotations
