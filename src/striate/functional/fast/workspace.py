@@ -2,7 +2,9 @@
 
 A fresh large array costs page faults every time it is touched (the allocator hands
 big blocks straight back to the OS), so layers keep their padding and patch buffers
-in a dict and reuse them while the shapes stay the same. Outputs handed back to the
+in a dict and reuse them while the shapes stay the same (`buffer`, which may keep
+zeros it never overwrites), or whatever the shape (`scratch`: the front of one growing
+buffer, every entry rewritten by each call). Outputs handed back to the
 caller (y, dx, the gradients) are always new arrays. A cache, though, may hold scratch
 buffers (a convolution's padded input and patches): it stays valid until the next call
 with the same workspace, which is why a layer keeps one workspace for its training pass
