@@ -5,7 +5,7 @@ PIP := $(PY) -m pip
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 EPOCHS ?= 2
 
-.PHONY: demo test install bench fashion-mnist tour clean fuzz
+.PHONY: demo test install bench fashion-mnist tour screenshots clean fuzz
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(PY)
 tour: $(PY)
 	$(PIP) install -q -e '.[viz]'
 	$(PY) docs/make_tour.py $(if $(MNIST_DIR),--data-dir $(MNIST_DIR))
+
+# the README's screenshots of the page (docs/tour/serve-*.png): Playwright driving the system's Chromium
+screenshots: $(PY)
+	$(PIP) install -q -e '.[test]'
+	$(PY) docs/make_screenshots.py $(if $(MNIST_DIR),--data-dir $(MNIST_DIR))
 
 # coverage-guided fuzzing of every file reader (fuzz/README.md): FUZZ_SECONDS each
 FUZZ_SECONDS ?= 60

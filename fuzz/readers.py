@@ -192,7 +192,8 @@ def check_toml(path: Path) -> None:
 
 
 def check_image(path: Path) -> None:
-    """Both image readers: an ImageFolder tree's (FormatError) and the command line's (ValueError)."""
+    """The image readers: an ImageFolder tree's (FormatError), the command line's and the web page's
+    (ValueError; the page's names no file: its images are request bodies)."""
     from striate.cli import images
 
     try:
@@ -204,6 +205,17 @@ def check_image(path: Path) -> None:
             images.read(str(path), channels)
         except ValueError as e:
             _named(e, path)
+    try:
+        from striate.web import decode
+    except ImportError:
+        return
+    for shape in ((28, 28, 1), (20, 24, 3)):
+        try:
+            x, _ = decode.decode(path.read_bytes(), shape)
+        except ValueError:
+            continue
+        if x.shape != shape or x.dtype != np.float32 or not (np.isfinite(x).all() and 0 <= x.min() and x.max() <= 1):
+            raise ContractBroken(f"the page decoded an image to {x.dtype} {x.shape} in [{x.min()}, {x.max()}]")
 
 
 READERS = {

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def fashion_dir():
 
 
 def pytest_configure(config):
-    """In CI the PyTorch oracle must be there: a skipped oracle would hide a broken install."""
+    """In CI the PyTorch oracle and the browser must be there: a skipped test would hide a broken install."""
     if os.environ.get("STRIATE_REQUIRE_ORACLE"):
         try:
             import torch  # noqa: F401
@@ -65,6 +66,24 @@ def pytest_configure(config):
         for path, what in [(MNIST_DIR, "MNIST"), (FASHION_DIR, "Fashion-MNIST")]:
             if not path.is_dir():
                 raise pytest.UsageError(f"STRIATE_REQUIRE_ORACLE is set but {what} is missing at {path}")
+    # the page's tests in a real browser (tests/web/test_browser.py) would skip without these
+    if os.environ.get("STRIATE_REQUIRE_BROWSER"):
+        from .web.browser import missing
+
+        for module in ("starlette", "uvicorn", "httpx", "PIL"):
+            try:
+                __import__(module)
+            except ImportError as e:
+                raise pytest.UsageError(f"STRIATE_REQUIRE_BROWSER is set but {module} cannot be imported: {e}")
+        if reason := missing():
+            raise pytest.UsageError(f"STRIATE_REQUIRE_BROWSER is set but {reason}")
+    # tests/engine/test_mpi.py starts `mpiexec -n 2`; it would skip without mpi4py and mpiexec
+    if os.environ.get("STRIATE_REQUIRE_MPI"):
+        from .engine.test_mpi import mpiexec
+
+        if importlib.util.find_spec("mpi4py") is None or mpiexec() is None:
+            raise pytest.UsageError("STRIATE_REQUIRE_MPI is set but mpi4py or mpiexec is missing: "
+                                    "pip install -e '.[mpi]'")
 
 
 @pytest.fixture(params=["fast", "reference"])

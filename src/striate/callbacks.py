@@ -10,8 +10,10 @@ A callback that must survive an interruption (EarlyStopping's patience count, ..
 keeps its state in get_state() / set_state(); checkpoints save and restore it.
 
 Trained over MPI ranks (fit(distributed=True)), every rank runs the callbacks with the
-same logs, so EarlyStopping stops them all at once; those that write files
-(ModelCheckpoint, CSVLogger) write on rank 0 only.
+same logs (the loss reduced over the ranks, the metrics of the gathered outputs), so
+EarlyStopping stops them all at once and a schedule sets the same rate on each; those
+that write files (ModelCheckpoint, CSVLogger) write on rank 0 only, and their messages
+(verbose, a missing metric) come from rank 0 only.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ class Callback:
     def writes(self) -> bool:
         """Whether this process writes files: False on MPI ranks other than 0."""
         return getattr(self.model, "rank", 0) == 0
+
+    def say(self, text: str) -> None:
+        """Print text, on MPI rank 0 only: one line for the job, not one per rank."""
+        if self.writes:
+            print(text, flush=True)
 
     def on_train_begin(self, logs=None): ...
     def on_train_end(self, logs=None): ...
@@ -89,7 +96,7 @@ class _Monitor(Callback):
 
     def _current(self, logs):
         value = (logs or {}).get(self.monitor)
-        if value is None:
+        if value is None and self.writes:  # (one warning for the job, from rank 0)
             warnings.warn(f"{type(self).__name__}: metric {self.monitor!r} is not in the logs "
                           f"(available: {', '.join(logs or {})}); skipping", stacklevel=3)
         return value
@@ -127,7 +134,8 @@ class ModelCheckpoint(_Monitor):
             if current is None or not self._improves(current, self.best):
                 return
             if self.verbose:
-                print(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {current:.5f}, saving {path}")
+                self.say(f"Epoch {epoch + 1}: {self.monitor} improved from {self.best} to {current:.5f}, "
+                         f"saving {path}")
             self.best = current
         if self.writes:
             self.model.save(path)
@@ -187,8 +195,8 @@ class EarlyStopping(_Monitor):
             if self.restore_best_weights:
                 self.model.set_weights(self.best_weights)
             if self.verbose:
-                print(f"Epoch {epoch + 1}: early stopping; best {self.monitor} {self.best:.5f} "
-                      f"at epoch {self.best_epoch + 1}")
+                self.say(f"Epoch {epoch + 1}: early stopping; best {self.monitor} {self.best:.5f} "
+                         f"at epoch {self.best_epoch + 1}")
 
     def get_state(self):
         return {"wait": self.wait, "stopped_epoch": self.stopped_epoch, "best": self.best,
@@ -233,7 +241,7 @@ class LearningRateScheduler(Callback):
                              f"positive number, got {lr!r}")
         optimizer.lr = float(lr)
         if self.verbose:
-            print(f"Epoch {epoch + 1}: learning rate {optimizer.lr:g}")
+            self.say(f"Epoch {epoch + 1}: learning rate {optimizer.lr:g}")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

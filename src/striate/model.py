@@ -240,7 +240,8 @@ class Sequential:
                 file exists. The run ends bit-identical to one never interrupted.
             distributed: True to train over the MPI ranks of `mpiexec -n P` (distribute()):
                 batch_size is the global batch, split over the ranks; rank 0 alone prints
-                and writes checkpoints, which every rank reads to resume.
+                and writes checkpoints, which every rank reads to resume (a rank that
+                finds none, or another position, stops every rank: engine.mpi.RanksStopped).
         Returns:
             History with per-epoch "loss", metric names, and "val_" versions.
         """
@@ -264,16 +265,18 @@ class Sequential:
         n = len(x)
         pos = Position(epoch=initial_epoch)
         saver = None
-        if checkpoint is not None or resume not in (None, False):
-            checkpointer = registry.file_support("checkpointer")  # striate.io's, above the model
-            saver = checkpointer(self, cbs, checkpoint, checkpoint_every,
-                                 {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)},
-                                 write=self.rank == 0)
-            pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
-        if self._engine.comm is not None:
-            self._engine.comm.synchronize(self)  # every rank starts from rank 0's weights and RNGs
-        guard = inputs.DivergenceGuard(self, saver)
-        try:
+        try:  # the checkpoint's lock is let go however fit ends, from here on
+            if checkpoint is not None or resume not in (None, False):
+                checkpointer = registry.file_support("checkpointer")  # striate.io's, above the model
+                with mpi.together(self._engine.comm):  # rank 0's lock, any rank's read: all ranks stop if one fails
+                    saver = checkpointer(self, cbs, checkpoint, checkpoint_every,
+                                         {"batch_size": batch_size, "samples": n, "shuffle": bool(shuffle)},
+                                         write=self.rank == 0)
+                    pos = saver.resume(resume) or pos  # weights, optimizer, RNG, callbacks as they were
+            if (comm := self._engine.comm) is not None:  # a checkpoint only some ranks read would split the run
+                comm.same([pos.epoch, pos.batch, self.optimizer.iterations], "the [epoch, batch, step] fit starts from")
+                comm.synchronize(self)  # every rank starts from rank 0's weights and RNGs
+            guard = inputs.DivergenceGuard(self, saver)
             last = 0 if pos.stopped else epochs  # a run that stopped early stays stopped
             for epoch in range(pos.epoch, last):
                 if pos.batch == 0:  # (a run resumed mid-epoch has begun this epoch already)
@@ -310,6 +313,8 @@ class Sequential:
                     print(f"Epoch {epoch + 1}/{epochs} - {summary}", flush=True)
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)
+                if comm is not None:  # the ranks still one model, all stopping or none
+                    comm.same_model(self, f"epoch {epoch + 1}")
                 pos.finish(epoch, self.rng, self.stop_training)
                 if saver:
                     saver.after_epoch(pos)

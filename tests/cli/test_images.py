@@ -53,10 +53,10 @@ def test_a_photo_is_cropped_to_the_model_shape_and_the_note_says_so(tmp_path, mo
     notes = []
     x = images.for_model(str(path), (28, 28, 1), notes=notes)
     assert x.shape == (28, 28, 1) and x[:, 0].min() > 0.2  # the black sides were cropped away, not squashed in
-    assert notes == ["colour converted to grey", "cropped to its central 480×480", "resized from 640×480 to 28×28"]
+    assert notes == ["colour converted to grey", "cropped to its central 480×480", "resized from 480×480 to 28×28"]
     assert main(["predict", str(model_file), str(path)]) == 0
     err = capsys.readouterr().err
-    assert (f"note: {path}: colour converted to grey; cropped to its central 480×480; resized from 640×480 to 28×28"
+    assert (f"note: {path}: colour converted to grey; cropped to its central 480×480; resized from 480×480 to 28×28"
             in err)
 
 

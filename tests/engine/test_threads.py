@@ -141,3 +141,34 @@ def test_whole_threads_and_processes_give_one_shard_steps_result(threads, rng):
         np.testing.assert_allclose(results[name][1], out, rtol=1e-12, atol=1e-13)
         for a, b in zip(results[name][2], grads):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_sharded_steps_of_a_winograd_net_equal_the_reference_path(threads, backend, rng):
+    """A net whose second convolution runs Winograd (3×3, 16 channels), trained on shards
+    (each replica with its own scratch), and batches of changing size: the reference's steps."""
+    if not T.blas_available():
+        pytest.skip("threadpoolctl found no BLAS library to keep single-threaded")
+    from striate.functional.fast import algorithms
+
+    assert algorithms.conv_method((40, 10, 10, 16), (3, 3, 16, 16), (1, 1), (1, 1), 1) == "winograd"
+
+    def net():
+        layers = [L.Conv2D(16, 3, padding="same"), L.ReLU(), L.Conv2D(16, 3, padding="same"), L.Tanh(),
+                  L.Flatten(), L.Dense(10)]
+        model = striate.Sequential(layers, input_shape=(10, 10, 2), seed=7, dtype=np.float64)
+        return model.compile(optim.SGD(0.1, momentum=0.9), "cross_entropy")
+
+    x, y = rng.standard_normal((70, 10, 10, 2)), rng.integers(0, 10, 70)
+    threads(2)
+    sharded = net()
+    steps = [sharded.train_step(x[:n], y[:n]) for n in (70, 64, 70)]
+    threads(1)
+    with striate.reference():
+        whole = net()
+        expected = [whole.train_step(x[:n], y[:n]) for n in (70, 64, 70)]
+    for (loss, out), (loss_ref, out_ref) in zip(steps, expected):
+        assert loss == pytest.approx(loss_ref, rel=1e-10)
+        np.testing.assert_allclose(out, out_ref, rtol=1e-9, atol=1e-11)
+    for a, b in zip(sharded.layers, whole.layers):
+        for key in a.params:
+            np.testing.assert_allclose(a.params[key], b.params[key], rtol=1e-9, atol=1e-11)

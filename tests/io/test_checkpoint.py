@@ -13,10 +13,12 @@ import pytest
 
 import striate
 from striate import FormatError
+from striate.errors import TrainingDiverged
 from striate import callbacks as C
 from striate import optim
 from striate.io import atomic, checkpoint, document
 from striate.io.lock import lock_file
+from striate.position import Position
 
 from . import training_run as run
 from .training_run import Crash, CrashAt
@@ -218,6 +220,26 @@ def test_a_checkpointer_that_does_not_write_resumes_without_locking_or_writing(t
         np.testing.assert_array_equal(a, b)
     saver.after_batch(pos)
     saver.after_epoch(pos)
+    saver.close()
+    assert path.read_bytes() == written and not lock.exists()
+
+
+def test_a_checkpointer_that_does_not_write_still_stops_a_diverged_run(tmp_path):
+    """Every MPI rank holds the same weights: the ones that do not write (write=False) must
+    stop on a NaN weight together with rank 0, not go on to wait for it in the next step."""
+    path = tmp_path / "run.ckpt"
+    net = run.model()
+    run.fit(net, checkpoint=path, checkpoint_every=5)
+    written, lock = path.read_bytes(), lock_file(path)
+    lock.unlink()
+    net.layers[0].params["kernel"][0, 0, 0, 0] = np.nan
+    cbs = [*run.callbacks(), C.History()]
+    saver = checkpoint.Checkpointer(net, cbs, path, 1, {"batch_size": run.BATCH, "samples": len(run.data()[0]),
+                                                         "shuffle": True}, write=False)
+    pos = Position(epoch=1)
+    for after in (saver.after_batch, saver.after_epoch):
+        with pytest.raises(TrainingDiverged, match="kernel"):
+            after(pos)
     saver.close()
     assert path.read_bytes() == written and not lock.exists()
 

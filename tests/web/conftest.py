@@ -12,12 +12,20 @@ pytest.importorskip("PIL", reason="decoding images needs Pillow")
 
 with warnings.catch_warnings():  # newer Starlette suggests another HTTP client for its TestClient
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient  # noqa: E402
+    from starlette.testclient import TestClient as StarletteClient  # noqa: E402
 
 from striate import layers as L  # noqa: E402
 from striate import models  # noqa: E402
 from striate.model import Sequential  # noqa: E402
 from striate.web import create_app  # noqa: E402
+
+
+class TestClient(StarletteClient):
+    """Starlette's test client, addressed to 127.0.0.1 as a browser on this machine would be
+    (the page answers only requests addressed to this machine: striate.web.guard)."""
+
+    def __init__(self, app, base_url: str = "http://127.0.0.1:8000", **kwargs):
+        super().__init__(app, base_url=base_url, **kwargs)
 
 
 def png(array) -> bytes:
@@ -79,3 +87,55 @@ def digit():
 @pytest.fixture
 def client(lenet):
     return TestClient(create_app(lenet))
+
+
+# ---- the page in a real browser (tests/web/test_browser.py) -------------------------------------
+def need_browser():
+    """Skip without Playwright or Chromium; fail instead when STRIATE_REQUIRE_BROWSER is set (CI)."""
+    import os
+
+    from .browser import missing
+
+    reason = missing()
+    if reason and os.environ.get("STRIATE_REQUIRE_BROWSER"):
+        pytest.fail(f"STRIATE_REQUIRE_BROWSER is set but {reason}")
+    if reason:
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """One headless Chromium per test module."""
+    need_browser()
+    from .browser import browser
+
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """LeNet-5 trained a few seconds on drawn seven-segment digits (tests/web/browser.py)."""
+    from .browser import trained_lenet
+
+    return trained_lenet()
+
+
+@pytest.fixture(scope="module")
+def served(trained):
+    """The real server on 127.0.0.1 serving a twin of `trained`."""
+    from .browser import Served
+
+    with Served(trained) as s:
+        yield s
+
+
+@pytest.fixture
+def visit(chromium, served):
+    """The page opened in a fresh browser context, recording its requests and errors."""
+    from .browser import Visit
+
+    v = Visit(chromium, served.url)
+    v.open()
+    yield v
+    v.close()

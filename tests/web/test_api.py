@@ -176,7 +176,8 @@ def test_global_pooling_of_a_model_for_any_size_shown_at_one():
     answer = client.post("/api/pixel", json={"image": b64, "layer": 12, "unit": 7}).json()
     expected = float(model.predict(as_input(image)[None])[0, 7])
     assert answer["kind"] == "global" and answer["count"] == 49
-    assert answer["value"] == pytest.approx(expected, rel=1e-5) and answer["computed"] == pytest.approx(expected, rel=1e-5)
+    assert answer["value"] == pytest.approx(expected, rel=1e-5)
+    assert answer["computed"] == pytest.approx(expected, rel=1e-5)
 
 
 def test_concurrent_requests_get_the_answers_of_one_at_a_time(lenet):

@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
@@ -67,6 +68,9 @@ def test_the_wrong_content_type(client, digit, content_type):
     (b'{"layer": 1}', "text/plain", 415, ["application/json"]),
     (b'{"layer": 1, "row": 0, "col": 0, "channel": 0}', "application/json", 400, ['"image"']),
     (b'{"image": "%%%", "layer": 1}', "application/json", 400, ["base64"]),
+    (b'{"layer": ' + b"9" * 5000 + b"}", "application/json", 400, ["not valid JSON"]),
+    (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, ["not valid JSON"]),
+    (b'{"layer": 1, "\xff": 2}', "application/json", 400, ["not valid JSON"]),
 ])
 def test_malformed_json_requests(client, body, content_type, status, words):
     error(client.post("/api/pixel", content=body, headers={"content-type": content_type}), status, *words)
@@ -101,6 +105,9 @@ def test_unknown_paths_and_methods_answer_json(client):
     error(client.get("/api/nothing"), 404)
     error(client.get("/api/predict"), 405)
     error(client.get("/static/../app.py"), 404)
+    for path in ("/static/..%2Fapp.py", "/static/%2e%2e%2fapi.py", "/static/..%5Capp.py", "/static/__init__.py"):
+        r = client.get(path)  # the page's files are a dict in memory: no name reaches the file system
+        assert r.status_code == 404 and r.headers["content-type"] == "application/json", path
     error(client.get("/api/samples/0"), 404, "no data set")
 
 
@@ -124,11 +131,11 @@ def test_images_that_do_not_fit_are_converted_and_the_notes_say_how(client, lene
     rng = np.random.default_rng(0)
     colour = rng.uniform(0, 1, (56, 40, 3))
     body = client.post("/api/predict", content=png(colour), headers=PNG).json()
-    assert body["notes"] == ["colour converted to grey (the model takes 1 channel)", "cropped to its central 40×40",
+    assert body["notes"] == ["colour converted to grey", "cropped to its central 40×40",
                              "resized from 40×40 to 28×28"]
     rgba = np.concatenate([rng.uniform(0, 1, (28, 28, 3)), np.full((28, 28, 1), 0.5)], axis=-1)
     body = client.post("/api/predict", content=png(rgba), headers=PNG).json()
-    assert "transparent parts laid on black" in body["notes"]
+    assert any(note.startswith("transparent background shown as") for note in body["notes"])
     body = client.post("/api/predict", content=jpeg(rng.uniform(0, 1, (28, 28))),
                        headers={"content-type": "image/jpeg"})
     assert body.status_code == 200 and body.json()["notes"] == []
@@ -138,7 +145,7 @@ def test_a_colour_model_takes_a_grey_image_and_says_so():
     model = models.get("seed-table", seed=0)
     client = TestClient(create_app(model))
     body = client.post("/api/predict", content=png(np.zeros((32, 32))), headers=PNG).json()
-    assert body["notes"] == ["grey copied into red, green and blue (the model takes 3 channels)"]
+    assert body["notes"] == ["grey image copied into the three colour channels"]
 
 
 def test_models_the_page_cannot_show_are_refused_with_a_reason():
@@ -149,3 +156,17 @@ def test_models_the_page_cannot_show_are_refused_with_a_reason():
 
     with pytest.raises(ValueError, match="images of a fixed size with 1 or 3 channels; this one takes 784"):
         create_app(Sequential([L.Dense(10)], input_shape=(784,)))
+
+
+def test_a_model_whose_numbers_are_not_finite_answers_strict_json(lenet, digit):
+    # a diverged run's weights: NaN everywhere downstream; JavaScript's JSON.parse refuses NaN, so null is sent
+    lenet.layers[-1].params["bias"][0] = np.nan
+    client = TestClient(create_app(lenet))
+    for path in ("/api/predict", "/api/forward"):
+        r = client.post(path, content=png(digit), headers=PNG)
+        assert r.status_code == 200, r.text
+        body = json.loads(r.text, parse_constant=lambda word: pytest.fail(f"{path} sent {word}"))
+        assert body["probabilities"] == [None] * 10
+    image = base64.b64encode(png(digit)).decode()
+    r = client.post("/api/pixel", json={"image": image, "layer": 12, "unit": 0})
+    assert r.status_code == 200 and json.loads(r.text, parse_constant=pytest.fail)["computed"] is None

@@ -1,5 +1,7 @@
 """Test images of the model's data set, and a training run watched from the page."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -33,6 +35,9 @@ def test_test_images_are_offered_and_predicted_like_the_data_set_says(lenet, fak
     np.testing.assert_allclose(body["probabilities"], lenet.predict_proba(x_test[3:4])[0], rtol=1e-5)
     assert client.get("/api/samples/10").status_code == 404
     assert "0..9" in client.get("/api/samples/x").json()["error"]
+    for text in ("²", "9" * 5000, "-1", "1e1"):  # no digits int() would choke on: 404, never 500
+        r = client.get(f"/api/samples/{text}")
+        assert r.status_code == 404 and "0..9" in r.json()["error"], text
 
 
 def test_without_a_local_copy_the_page_says_so(lenet, tmp_path):
@@ -87,3 +92,19 @@ def test_a_watched_run_publishes_curves_filters_predictions_and_weights(fake_mni
 def test_without_a_run_there_is_no_training_feed(client):
     assert client.get("/api/training").status_code == 404
     assert "--watch" in client.get("/api/training/events").json()["error"]
+
+
+def test_a_diverging_run_streams_strict_json(lenet):
+    feed = Feed()
+    feed.publish(probabilities=np.full((2, 10), np.nan), images=np.zeros((2, 28, 28, 1)), labels=np.array([1, 2]))
+    feed.add_epoch({"epoch": 1, "loss": float("nan"), "accuracy": 0.1})
+    feed.add_point(0.5, float("inf"), 0.1)
+    feed.publish(finished=True)
+    client = TestClient(create_app(twin(lenet), feed=feed))
+    strict = {"parse_constant": lambda word: pytest.fail(f"sent {word}")}
+    snap = json.loads(client.get("/api/training").text, **strict)
+    assert snap["probabilities"][0] == [None] * 10 and snap["epochs"] == [{"epoch": 1, "loss": None, "accuracy": 0.1}]
+    assert snap["points"] == [[0.5, None, 0.1]]
+    with client.stream("GET", "/api/training/events") as events:
+        lines = [line for line in events.iter_lines() if line.startswith("data:")]
+    assert json.loads(lines[0][len("data:"):], **strict)["probabilities"][1] == [None] * 10

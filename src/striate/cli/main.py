@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import traceback
@@ -48,39 +49,55 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    code = run_command(argv)
-    if code and (comm := mpi.current()) is not None and comm.size > 1:  # the other ranks would wait for ever
-        comm.fail(f"striate exits with status {code}", code)
+    code, every_rank = run_command(argv)
+    if code and not every_rank and (comm := mpi.current()) is not None and comm.size > 1:
+        comm.fail(f"striate exits with status {code}", code)  # the other ranks would wait for ever
     return code
 
 
-def run_command(argv=None) -> int:
-    """The command argv names, run; its exit status (errors reported in one line)."""
+def parse(argv=None) -> argparse.Namespace:
+    """The command line parsed. Under mpiexec every rank parses the same one, so only the
+    first shows a mistake in it (or --help): one message for the job."""
+    if mpi.launched_size() > 1 and mpi.launched_rank() > 0:
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            return build_parser().parse_args(argv)
+    return build_parser().parse_args(argv)
+
+
+def run_command(argv=None) -> tuple[int, bool]:
+    """The command argv names, run: its exit status (errors reported in one line), and whether
+    the error was raised on every MPI rank alike (then rank 0 alone reports it, and no rank
+    is left waiting: the job need not be aborted)."""
     try:
-        args = build_parser().parse_args(argv)
-        return args.run(args) or 0
+        args = parse(argv)
+        return args.run(args) or 0, False
     except BrokenPipeError:  # the reader stopped early (`striate summary lenet5 | head`): not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit does not fail again
-        return 141  # what a shell reports for a process stopped by SIGPIPE
+        return 141, False  # what a shell reports for a process stopped by SIGPIPE
     except KeyboardInterrupt:
         print("striate: interrupted", file=sys.stderr)
-        return 130
+        return 130, False
     except (ValueError, OSError, RuntimeError, ImportError, TrainingDiverged, MemoryError) as e:
+        every_rank = getattr(e, "every_rank", False)
+        if every_rank and (comm := mpi.current()) is not None and comm.rank > 0:
+            return 1, True
         if args.debug:
             traceback.print_exc()
         print(f"striate {args.command}: error: {message(e)}", file=sys.stderr)
-        return 1
+        return 1, every_rank
     except Exception as e:  # a bug in striate: still one line, with the way to the details
         if args.debug:
             traceback.print_exc()
         hint = "" if args.debug else "; run with --debug for the traceback"
         print(f"striate {args.command}: internal error: {type(e).__name__}: {e}{hint}", file=sys.stderr)
-        return 2
+        return 2, False
 
 
 def message(e: BaseException) -> str:
     """What went wrong: an OSError from the system as "PATH: reason", others as their text."""
+    if isinstance(e, mpi.RanksStopped) and e.__cause__ is not None:  # this rank's own failure, shared with all
+        return message(e.__cause__)
     if isinstance(e, OSError) and e.filename is not None and e.strerror:
         return f"{e.filename}: {e.strerror}"
     if isinstance(e, MemoryError):  # NumPy's says "Unable to allocate 7.45 GiB for an array with shape ..."

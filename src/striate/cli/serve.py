@@ -28,7 +28,9 @@ def port(text: str) -> int:
 def add_server_arguments(p, default_port: int) -> None:
     """--host, --port, --no-browser (shared with `striate train --watch`)."""
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1: this machine only)")
+                   help="address to listen on (default 127.0.0.1: this machine only). 0.0.0.0 listens on every "
+                        "network: anyone who can reach the port can then use the page, read the model's weights "
+                        "and make it compute (there is no login)")
     p.add_argument("--port", type=port, default=default_port, help=f"port to listen on (default {default_port})")
     p.add_argument("--no-browser", dest="browser", action="store_false", help="do not open the page in a browser")
 
@@ -62,8 +64,10 @@ def run(args) -> int:
     if note:
         print(f"note: {note}", file=sys.stderr)
     samples = Samples(model, args.dataset, args.data_dir)
-    app = web.create_app(model, samples=samples)
+    app = web.create_app(model, samples=samples, hosts=server.hosts(args.host))
     server.check_port(args.host, args.port)
+    if warning := server.exposed(args.host, args.port):
+        print(warning, file=sys.stderr)
     print(f"striate serve: {server.url(args.host, args.port)} (Ctrl-C stops it)", flush=True)
     server.serve(app, args.host, args.port, open_browser=args.browser)
     return 0

@@ -195,16 +195,17 @@ def ranks():
 
 
 def run(args) -> int:
-    args.model = args.model or (None if args.config else "lenet5")
-    if args.resume and not args.checkpoint:
-        raise ValueError("--resume carries on from --checkpoint FILE; give the checkpoint's path")
     comm = ranks()
-    if comm is None or comm.rank == 0:
-        check_outputs(args)
-    recipe = recipe_for(args)
-    if comm is not None and comm.rank > 0:  # rank 0 first: one download, then every rank reads the files
-        comm.barrier(watched=False)
-    ((x, y), test), class_names = load_data(args)
-    if comm is not None and comm.rank == 0:
-        comm.barrier(watched=False)
+    first = comm is None or comm.rank == 0
+    with mpi.together(comm):  # a mistake or an unwritable path stops every rank at once, with one message
+        args.model = args.model or (None if args.config else "lenet5")
+        if args.resume and not args.checkpoint:
+            raise ValueError("--resume carries on from --checkpoint FILE; give the checkpoint's path")
+        if first:
+            check_outputs(args)
+        recipe = recipe_for(args)
+    with mpi.together(comm, watched=False):  # rank 0 first: one download, however long it takes ...
+        data = load_data(args) if first else None
+    with mpi.together(comm, watched=False):  # ... then every other rank reads the files
+        ((x, y), test), class_names = data or load_data(args)
     return train_run.run(args, recipe, x, y, test, class_names, build_model, comm)

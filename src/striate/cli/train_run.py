@@ -7,7 +7,9 @@ What a resumed run does (`--checkpoint FILE --resume`):
   re-planned over the new total (striate.resuming.RunPlan), and the run says so;
 - with a time budget, the number of epochs planned when the run began is kept.
 Under mpiexec (comm, engine/mpi.py) every rank runs all of this on its part of each
-batch; the epochs a time budget plans are rank 0's, and rank 0 alone writes the files.
+batch; a time budget's trial steps run over the ranks as training will, the epochs they
+plan are rank 0's, and rank 0 alone writes the files. A checkpoint that some rank cannot
+read (or reads differently) stops every rank with one message.
 
 Interrupted (Ctrl-C), it says what the checkpoint holds and the command that carries on —
 only of a checkpoint that belongs to this run (the one it resumed from, or one it wrote): a
@@ -24,6 +26,7 @@ from pathlib import Path
 
 from .. import budget, datasets
 from ..callbacks import Callback
+from ..engine import mpi
 from ..io import checkpoint
 from ..progress import plural
 from ..resuming import RunPlan, TrainingData
@@ -117,13 +120,18 @@ def run(args, recipe, x, y, test, class_names, build_model, comm=None) -> int:
     x_test, y_test = test
     say = (lambda *a: None) if args.json else print  # noqa: E731 - quiet under --json
     val = None
-    if args.val_split:
-        (x, y), val = datasets.validation_split(x, y, args.val_split, seed=args.seed, stratify=True)
-    model = build_model(args, x.shape[1:], len(class_names))
+    with mpi.together(comm):  # e.g. a --config that does not fit the images: one message for every rank
+        if args.val_split:
+            (x, y), val = datasets.validation_split(x, y, args.val_split, seed=args.seed, stratify=True)
+        model = build_model(args, x.shape[1:], len(class_names))
     model.class_names = [str(n) for n in class_names]  # saved with the model: predict names its classes
     name = args.config or args.model
     data = TrainingData(x, y, args.dataset)
-    ckpt = saved_run(args, data)
+    with mpi.together(comm):  # a checkpoint that a rank cannot read stops them all
+        ckpt = saved_run(args, data)
+    if comm is not None:
+        comm.same(ckpt and where(ckpt.position), "the checkpoint to resume from")
+        model.distribute(comm)  # before a time budget's trial steps, so that they are timed as they will run
     epochs = epochs_for(args, recipe, model, x, y, (val or test)[0], ckpt, say)
     if comm is not None:
         epochs = comm.bcast_json(epochs)  # timings differ between ranks: rank 0's plan for all

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from .common import at_fixed_size
+
 FIXED_IMAGES = 8  # test images whose predictions the page follows
 
 
@@ -20,7 +22,9 @@ def add_arguments(p) -> None:
                    help="serve a web page with the loss and accuracy curves, the first layer's filters and "
                         "predictions on a few test images while training (needs the web extra: "
                         "pip install -e '.[web]')")
-    p.add_argument("--watch-host", default="127.0.0.1", help="--watch: address to listen on (default 127.0.0.1)")
+    p.add_argument("--watch-host", default="127.0.0.1",
+                   help="--watch: address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 lets anyone "
+                        "who can reach the port see the run and use the model: there is no login)")
     p.add_argument("--watch-port", type=port, default=8000, help="--watch: port to listen on (default 8000)")
     p.add_argument("--watch-every", type=float, default=2.0, metavar="SECONDS",
                    help="--watch: seconds between snapshots of the model (default 2)")
@@ -51,9 +55,18 @@ def start(args, model, x_test, y_test, batches: int):
     from ..web.watch import Feed, Watch, twin
 
     feed = Feed()
-    app = web.create_app(twin(model), feed=feed)
+    # the page runs a twin; a model for any image size (fcn) is shown at the data set's size
+    page_model = twin(model) if None not in model.input_shape else at_fixed_size(model, x_test.shape[1:])[0]
+    app = web.create_app(page_model, feed=feed, hosts=server.hosts(args.watch_host))
+    if warning := server.exposed(args.watch_host, args.watch_port):
+        print(warning, file=sys.stderr)
     running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser)
     print(f"watching the run at {server.url(args.watch_host, args.watch_port)} (the page stops with the run)",
           file=sys.stderr if args.json else sys.stdout, flush=True)
     n = min(FIXED_IMAGES, len(x_test))
-    return [Watch(feed, x_test[:n], y_test[:n], every=args.watch_every, batches=batches)], running.stop
+
+    def stop() -> None:  # also when the run was interrupted: the page's event stream ends, then the server
+        feed.publish(finished=True)
+        running.stop()
+
+    return [Watch(feed, x_test[:n], y_test[:n], every=args.watch_every, batches=batches)], stop

@@ -7,12 +7,13 @@
     arena.py        the shared memory and the JSON messages between the two
     inference.py    inference in pieces of a few MB of activations
     mpi.py          data-parallel training over MPI ranks: broadcast, the gradient Allreduce
+    launcher.py     what mpiexec tells a process (job size, rank, ranks on this machine)
     runner.py       Runner: one model's steps, and the choice between whole, threads, workers
 
 What each imports, one way only (the model sits above all of it)::
 
     runner       ──► inference, threads, workers, shard, steps
-    mpi          ──► threads (and mpi4py, imported on first use)
+    mpi          ──► threads, launcher (and mpi4py, imported on first use)
     inference    ──► threads, workers, steps
     workers      ──► threads, shard, steps, arena, striate.registry, functional.switch
     worker_main  ──► shard, steps, arena, striate.registry, functional.switch  (its own process)
@@ -20,6 +21,7 @@ What each imports, one way only (the model sits above all of it)::
     shard        ──► steps
     steps        ──► layers (ReLU, Conv2D, Dense, MaxPool2D), functional.activation
     arena        ──► numpy only
+    launcher     ──► os only
 
 Never the model or io, not even inside a function: a model reaches the engine as an
 argument (anything with layers, loss, dtype, input_shape, ...), and a worker rebuilds its

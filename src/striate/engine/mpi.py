@@ -28,7 +28,10 @@ A failing rank must not leave the others waiting in a collective: `abort_on_erro
 turns an uncaught exception into one line naming the rank and MPI_Abort, and every
 collective runs under a watchdog (STRIATE_MPI_TIMEOUT seconds, default 600) that
 aborts the job when the other ranks never arrive. A rank that is killed is torn down
-with the job by the launcher (mpiexec).
+with the job by the launcher (mpiexec). A step that may fail on some ranks only (checking
+the output paths, reading the data or a checkpoint) runs inside `together(comm)`: then
+every rank raises the same RanksStopped, rank 0 alone reports it, and the job ends
+without an abort.
 
 Messages are raw arrays and JSON (no pickle): Bcast, Allreduce and Allgatherv on buffers.
 mpi4py is imported on first use; without it, `world()` says how to install it.
@@ -36,6 +39,7 @@ mpi4py is imported on first use; without it, `world()` says how to install it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -46,36 +50,22 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import threads
+from .launcher import launched_rank, launched_size, local_size  # noqa: F401 - re-exported
 
 INSTALL = "pip install mpi4py mpich (in a clone of striate: pip install -e '.[mpi]')"
-_LAUNCH_SIZES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")  # MPICH/hydra, Open MPI, MVAPICH
-_LOCAL_SIZES = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
-
-
-def launched_size() -> int:
-    """How many ranks the launcher started (from its environment), 1 when not under mpiexec."""
-    for name in _LAUNCH_SIZES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return 1
-
-
-def local_size() -> int:
-    """Ranks on this machine, as the launcher says (else all of them)."""
-    for name in _LOCAL_SIZES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return launched_size()
-
-
 def part(n: int, rank: int, size: int) -> tuple[int, int]:
     """Rank `rank`'s (start, stop) of a batch of n: even parts in rank order, the first
     n % size ranks one sample more."""
     base, extra = divmod(n, size)
     start = rank * base + min(rank, extra)
     return start, start + base + (rank < extra)
+
+
+class RanksStopped(RuntimeError):
+    """Every rank stops with this one message (a failure on some ranks, made known to all by
+    Communicator.agree): no rank is left waiting, and rank 0 alone need report it."""
+
+    every_rank = True  # raised on every rank at once: nothing to abort
 
 
 _world: Communicator | None = None
@@ -134,6 +124,14 @@ class Communicator:
     def __repr__(self):
         return f"Communicator(rank {self.rank} of {self.size})"
 
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        """A link to the other processes, not data: a copy of a model (the time budget's
+        trial run) takes its steps together with the same ranks."""
+        return self
+
     # ---- failing loudly -------------------------------------------------------
     def fail(self, message: str, code: int = 1) -> None:
         """Print `message` with this rank's name and bring the whole job down (MPI_Abort)."""
@@ -145,18 +143,29 @@ class Communicator:
         """Make an uncaught exception on this rank abort the job with one line, instead of
         leaving the other ranks waiting in a collective for ever."""
         previous = sys.excepthook
+        if getattr(previous, "communicator", None) is self:
+            return  # installed already
 
         def hook(kind, value, tb):
+            if getattr(value, "every_rank", False):  # raised on every rank alike: one report, no abort
+                if self.rank == 0:
+                    previous(kind, value, tb)
+                return
             if issubclass(kind, KeyboardInterrupt):
                 self.fail("interrupted", 130)
             previous(kind, value, tb)
             self.fail(f"failed with {kind.__name__}: {value}")
 
+        hook.communicator = self
         sys.excepthook = hook
 
     @contextmanager
-    def _collective(self, what: str):
-        """Run a collective under the watchdog: past self.timeout the job is aborted."""
+    def _collective(self, what: str, watched: bool = True):
+        """Run a collective under the watchdog: past self.timeout the job is aborted.
+        watched=False: no time limit (e.g. while rank 0 downloads a data set)."""
+        if not watched:
+            yield
+            return
         if self._watchdog is None:
             self._watchdog = threading.Thread(target=self._watch, name="striate-mpi-watchdog", daemon=True)
             self._watchdog.start()
@@ -176,30 +185,61 @@ class Communicator:
 
     # ---- small messages -------------------------------------------------------
     def barrier(self, what: str = "barrier", watched: bool = True) -> None:
-        if watched:
-            with self._collective(what):
-                self.comm.Barrier()
-        else:  # e.g. while rank 0 downloads a data set: no time limit
+        with self._collective(what, watched):
             self.comm.Barrier()
 
-    def bcast_json(self, value, root: int = 0):
+    def bcast_json(self, value, root: int = 0, watched: bool = True):
         """Rank root's JSON-able value on every rank (as bytes: no pickle)."""
         data = np.frombuffer(json.dumps(value).encode(), np.uint8) if self.rank == root else None
         length = np.array([0 if data is None else len(data)], np.int64)
-        with self._collective("broadcast"):
+        with self._collective("broadcast", watched):
             self.comm.Bcast(length, root=root)
             buf = data.copy() if data is not None else np.empty(int(length[0]), np.uint8)
             self.comm.Bcast(buf, root=root)
         return json.loads(buf.tobytes().decode())
 
-    def sum(self, values) -> np.ndarray:
+    def sum(self, values, watched: bool = True) -> np.ndarray:
         """The element-wise sum of float64 `values` over the ranks."""
         buf = np.array(values, np.float64)
-        with self._collective("Allreduce"):
+        with self._collective("Allreduce", watched):
             self.comm.Allreduce(self.MPI.IN_PLACE, buf, op=self.MPI.SUM)
         return buf
 
+    # ---- agreeing before going on ---------------------------------------------
+    def agree(self, problem: BaseException | str | None, watched: bool = True) -> None:
+        """Every rank's verdict on a step that may fail on some ranks only: when any rank
+        has a problem, every rank raises RanksStopped with the first failing rank's message
+        (named by its rank unless it is rank 0), so that none goes on to wait for the others."""
+        flags = np.zeros(self.size)
+        flags[self.rank] = problem is not None
+        failed = np.flatnonzero(self.sum(flags, watched))
+        if not len(failed):
+            return
+        first = int(failed[0])
+        text = self.bcast_json(None if problem is None else str(problem) or type(problem).__name__, first, watched)
+        where = "" if first == 0 else f"on rank {first} of {self.size}: "
+        raise RanksStopped(where + text) from (problem if isinstance(problem, BaseException) else None)
+
+    def same(self, value, what: str) -> None:
+        """RanksStopped on every rank unless this rank's JSON-able `value` is rank 0's
+        (e.g. the position a resumed fit starts from: a checkpoint some ranks cannot read)."""
+        theirs = self.bcast_json(value)
+        self.agree(None if theirs == value else f"{what} differs between the ranks: rank {self.rank} has "
+                                                 f"{value!r:.200}, rank 0 has {theirs!r:.200}")
+
     # ---- the model ------------------------------------------------------------
+    def same_model(self, model, when: str) -> None:
+        """RanksStopped on every rank unless each holds rank 0's weights, layer state and
+        stop_training (compared through a SHA-256 of the arrays): a callback or schedule
+        that acts differently on some rank would otherwise split the run without a word,
+        or leave the ranks that go on waiting for the one that stopped."""
+        digest = hashlib.sha256()
+        for layer in model.layers:
+            for a in (*layer.params.values(), *layer.state.values()):
+                digest.update(np.ascontiguousarray(a).tobytes())
+        self.same([digest.hexdigest()[:16], bool(model.stop_training)],
+                  f"[weights' SHA-256, stop_training] after {when} (a callback acting differently on some rank?)")
+
     def synchronize(self, model) -> None:
         """Give every rank rank 0's weights, layer state (BatchNorm's statistics), and the
         states of the model's and the layers' Generators (shuffles and Dropout masks)."""
@@ -267,6 +307,23 @@ class Communicator:
     def threads_per_rank(self) -> int:
         """The cores of this machine shared among the ranks on it (at least 1)."""
         return max(1, threads.cpu_count() // max(1, local_size()))
+
+
+@contextmanager
+def together(comm: Communicator | None, watched: bool = True):
+    """Run a block that may fail on some ranks only (its exception here, none there); then
+    every rank raises RanksStopped with the first failure's message (Communicator.agree).
+    Without a communicator (comm None) the block runs as it is. watched=False: the other
+    ranks wait without a time limit (rank 0 downloading a data set)."""
+    if comm is None:
+        yield
+        return
+    problem = None
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - any failure must reach the other ranks
+        problem = e
+    comm.agree(problem, watched)
 
 
 def _generators(model) -> list:

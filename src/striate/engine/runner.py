@@ -32,6 +32,8 @@ from . import inference, threads, ufunc_buffer, workers
 from .shard import step
 from .steps import Plan, backward, forward, plan
 
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # a BLAS thread count given
+
 
 class Runner:
     def __init__(self, model):
@@ -43,14 +45,17 @@ class Runner:
     def distribute(self, comm) -> None:
         """Split every training and inference batch over the ranks of `comm` (None: run here).
 
-        Unless STRIATE_NUM_THREADS says otherwise, the ranks on one machine share its
-        cores: each rank's own shards (threads or worker processes) get cores // ranks.
+        The ranks on one machine share its cores: each rank's own shards (threads or worker
+        processes) get cores // ranks unless STRIATE_NUM_THREADS says otherwise, and its BLAS
+        as many threads as its shards unless OMP_NUM_THREADS or OPENBLAS_NUM_THREADS is set.
         """
         self.comm = comm
         if comm is not None:
             comm.abort_on_error()
             if not os.environ.get("STRIATE_NUM_THREADS"):
                 threads.set_threads(comm.threads_per_rank())
+            if not any(os.environ.get(name) for name in BLAS_THREADS):
+                threads.limit_blas(threads.get_threads())
 
     def steps(self) -> list:
         """The steps of the model's layers as they are now."""

@@ -82,6 +82,17 @@ def _blas_controllers():
     return _blas
 
 
+def limit_blas(n: int) -> None:
+    """At most n BLAS threads from now on (through threadpoolctl; nothing without it).
+
+    MPI ranks sharing a machine's cores must not each start one BLAS thread per core:
+    2 ranks on 2 cores, each with OpenBLAS's 2 threads, trained LeNet-5 at about a
+    quarter of the speed of 2 ranks with one thread each (docs/distributed.md).
+    """
+    for c in _blas_controllers():
+        c.set_num_threads(max(1, min(n, c.num_threads)))
+
+
 def blas_available() -> bool:
     """Whether threadpoolctl found a BLAS library to keep single-threaded: without one,
     every batch runs whole."""

@@ -193,18 +193,18 @@ class Checkpointer:
         return restore(read(resume), self.model, self.callbacks, self.fit_args, resume)
 
     def after_batch(self, pos: Position) -> None:
-        if (self.path is not None and self.write and self.every != "epoch"
-                and self.model.optimizer.iterations % self.every == 0):
+        if self.path is not None and self.every != "epoch" and self.model.optimizer.iterations % self.every == 0:
             self._write(pos)
 
     def after_epoch(self, pos: Position) -> None:
-        if self.path is not None and self.write:
+        if self.path is not None:
             self._write(pos)
 
     def _write(self, pos: Position) -> None:
         """Write a checkpoint, unless a weight is past what a file may hold (NaN, inf, or beyond
         limits.MAX_ABS_WEIGHT, as model_file.weights checks): the run has diverged, and the
-        checkpoint on disk stays the last good one."""
+        checkpoint on disk stays the last good one. The check runs on every MPI rank, the
+        write on rank 0 alone: all ranks hold the same weights, so all of them stop together."""
         for layer in self.model.layers:
             for key, value in model_file.arrays(layer).items():
                 if problem := limits.bad_values(value):
@@ -214,4 +214,5 @@ class Checkpointer:
                         f"fit: training diverged at {when} (optimizer step {self.model.optimizer.iterations}): "
                         f"{layer.name}'s {key} {problem}. Try a lower learning rate (it is "
                         f"{self.model.optimizer.current_lr:g}). {kept(self)}")
-        write(self.path, self.model, self.callbacks, self.fit_args, pos)
+        if self.write:
+            write(self.path, self.model, self.callbacks, self.fit_args, pos)

@@ -10,6 +10,8 @@ A small local web page about one model, forward and backward, served by Starlett
     encode     arrays as base64 float32 for the page
     watch      a training run's snapshots (curves, first filters, predictions) for --watch
     api        the JSON endpoints; app: create_app(model, ...) → an ASGI app; server: run it
+    guard      whose requests are answered (this machine's names only, by default) and the
+               headers every answer carries (a content security policy)
 
 The page (static/) is plain HTML, CSS and JavaScript shipped in the package: no build step,
 nothing fetched from elsewhere, it works offline.

@@ -4,7 +4,10 @@
     app = create_app(model, samples=Samples(model, "mnist"), feed=feed)
 
 The page's files are read into memory when the app is made: a request never reaches the
-file system. Unknown paths and methods answer JSON errors like the API's.
+file system. Unknown paths and methods answer JSON errors like the API's; so does a failure
+of the server itself (500, its type named, never a traceback). Every request passes
+striate.web.guard first: by default only requests addressed to this machine by name are
+answered (hosts=None takes any: for a server listening on a network).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import decode, guard
 from .api import Api, ApiError, error
 from .explorer import Explorer
 
@@ -32,14 +36,18 @@ def assets() -> dict[str, tuple[bytes, str]]:
             if (suffix := "." + f.name.rsplit(".", 1)[-1]) in ASSETS}
 
 
-def create_app(model, samples=None, feed=None, max_body: int = MAX_BODY, timeout: float = TIMEOUT) -> Starlette:
-    """A Starlette app serving the page about `model` (a classifier of fixed-size images).
+def create_app(model, samples=None, feed=None, max_body: int = MAX_BODY, timeout: float = TIMEOUT,
+               max_pixels: int = decode.MAX_PIXELS, hosts=guard.LOCAL, **explorer):
+    """An ASGI app serving the page about `model` (a classifier of fixed-size images).
 
     samples: striate.web.samples.Samples (test images of its data set), or None.
     feed: striate.web.watch.Feed of a training run (the model is then a twin of it).
-    max_body: bytes a request body may have; timeout: seconds a request may run the model.
+    max_body: bytes a request body may have; timeout: seconds a request may take (reading
+    its body, decoding its image, running the model); max_pixels: pixels an uploaded image
+    may state; hosts: the names requests may be addressed to (None: any).
+    explorer: cache, cache_bytes of striate.web.explorer.Explorer.
     """
-    api = Api(Explorer(model, feed), samples, feed, max_body, timeout)
+    api = Api(Explorer(model, feed, **explorer), samples, feed, max_body, timeout, max_pixels)
     files = assets()
     if "index.html" not in files:
         raise RuntimeError("striate's web page is missing from the package (striate/web/static/index.html)")
@@ -59,7 +67,10 @@ def create_app(model, samples=None, feed=None, max_body: int = MAX_BODY, timeout
         data, media_type = files[name]
         return Response(data, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
-    routes = [Route("/", page), Route("/static/{name}", page),
+    async def no_icon(request):  # browsers ask for one; the page has none
+        return Response(status_code=204)
+
+    routes = [Route("/", page), Route("/static/{name}", page), Route("/favicon.ico", no_icon),
               Route("/api/model", guarded(api.model)),
               Route("/api/predict", guarded(api.predict), methods=["POST"]),
               Route("/api/forward", guarded(api.forward), methods=["POST"]),
@@ -74,4 +85,8 @@ def create_app(model, samples=None, feed=None, max_body: int = MAX_BODY, timeout
     async def http_error(request, exc: HTTPException):
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    async def server_error(request, exc: Exception):  # a bug, or out of memory: said, not shown
+        return error(500, f"the server failed to answer ({type(exc).__name__}); its log says more")
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+    return guard.Guard(app, hosts)

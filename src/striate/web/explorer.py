@@ -9,7 +9,8 @@
 
 x is one image (H, W, C) in [0, 1], already decoded (striate.web.decode). The layers keep
 scratch buffers, so one request at a time runs the model (the lock); the activations of
-the last few images are kept, so hovering pixel after pixel of one image runs it once.
+the last few images are kept (keyed by the image's values, at most `cache` images and
+`cache_bytes` bytes of activations), so hovering pixel after pixel of one image runs it once.
 With a Feed (`striate train --watch`) the model is a twin of the one training, brought up
 to the latest published weights before each request.
 """
@@ -27,22 +28,31 @@ from . import encode, pixel, receptive, trace
 
 MAX_MAPS = 64  # channels of one layer sent to the page
 CACHE = 8  # images whose activations are kept
+CACHE_BYTES = 256 << 20  # bytes of activations kept, all images together
 
 
 def class_names(model) -> list[str]:
+    """The names saved in the model file when there is one per output, else "0" .. "K−1"."""
     k = model.output_shape[0] if len(model.output_shape) == 1 else 0
     saved = list(getattr(model, "class_names", None) or [])
     return saved if len(saved) == k else [str(i) for i in range(k)]
 
 
 def layer_info(layer) -> dict:
+    """What the page says of a layer: index (1-based), name, type, repr, output shape, kind, parameters."""
     shape = list(layer.output_shape)
     return {"index": layer.index, "name": layer.name, "type": type(layer).__name__, "repr": repr(layer),
             "shape": shape, "kind": "maps" if len(shape) == 3 else "vector", "params": layer.num_params}
 
 
 class Explorer:
-    def __init__(self, model, feed=None):
+    """The model's answers to the page, one request at a time (see the module docstring).
+
+    cache: images whose activations are kept; cache_bytes: the bytes they may take together
+    (an image whose activations alone are larger is not kept).
+    """
+
+    def __init__(self, model, feed=None, cache: int = CACHE, cache_bytes: int = CACHE_BYTES):
         shape = tuple(model.input_shape or ())
         if len(shape) != 3 or None in shape or shape[-1] not in (1, 3):
             raise ValueError(f"the page shows models that take images of a fixed size with 1 or 3 channels; "
@@ -54,6 +64,7 @@ class Explorer:
         self.lock = threading.Lock()
         self.classes = class_names(model)
         self._cache: OrderedDict[bytes, list] = OrderedDict()
+        self.cache, self.cache_bytes = cache, cache_bytes
         self._weights_version = 0
 
     # ---- under the lock --------------------------------------------------------
@@ -76,9 +87,13 @@ class Explorer:
             return self._cache[key]
         acts = trace.activations(self.model, x)
         self._cache[key] = acts
-        while len(self._cache) > CACHE:
+        while self._cache and (len(self._cache) > self.cache or self.cached_bytes() > self.cache_bytes):
             self._cache.popitem(last=False)
         return acts
+
+    def cached_bytes(self) -> int:
+        """Bytes of the activations kept."""
+        return sum(a.nbytes for acts in self._cache.values() for a in acts)
 
     def _run(self, fn):
         with self.lock:
@@ -87,17 +102,20 @@ class Explorer:
 
     # ---- what the page asks ----------------------------------------------------
     def describe(self) -> dict:
+        """The model for GET /api/model: input shape, classes, layers."""
         return {"input_shape": list(self.model.input_shape), "classes": self.classes,
                 "layers": [layer_info(layer) for layer in self.model.layers], "watch": self.feed is not None,
                 "softmax_layer": trace.ends_in_softmax(self.model)}
 
     def predict(self, x) -> dict:
+        """{"classes", "probabilities"} for image x (H, W, C)."""
         def run():
             p = trace.probabilities(self.model, self._acts(x)[-1])
             return {"classes": self.classes, "probabilities": p.tolist()}
         return self._run(run)
 
     def forward(self, x) -> dict:
+        """Probabilities, the input and every layer's output (at most MAX_MAPS channels), the softmax written out."""
         def run():
             acts = self._acts(x)
             p = trace.probabilities(self.model, acts[-1])
@@ -133,6 +151,8 @@ class Explorer:
         return self._run(run)
 
     def backward(self, x, label: int) -> dict:
+        """The cross-entropy with `label` run back: every layer's output gradient, each Conv2D's kernel
+        gradient, d loss / d x (H, W, C) and the saliency max_c |d loss / d x| (H, W); ValueError for a bad label."""
         if not 0 <= label < len(self.classes):
             raise ValueError(f"class must lie in 0..{len(self.classes) - 1}, got {label}")
 
@@ -152,6 +172,7 @@ class Explorer:
         return self._run(run)
 
     def filters(self) -> dict:
+        """Every Conv2D's kernel (kh, kw, C, F), at most MAX_MAPS filters."""
         def run():
             return {"layers": [{**layer_info(layer), "kernel": encode.array(layer.params["kernel"][:, :, :, :MAX_MAPS])}
                                for layer in self.model.layers if isinstance(layer, L.Conv2D)]}

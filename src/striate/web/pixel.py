@@ -105,6 +105,7 @@ def _padded(layer, x) -> tuple[np.ndarray, int, int]:
 
 
 def _conv(layer, x, i: int, j: int, f: int) -> dict:
+    """y[i,j,f]: the window of x (H, W, C) the filter reads (its group's channels), × the kernel, Σ, + bias."""
     xp, pt, pl = _padded(layer, x)
     (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.stride, layer.dilation
     per_group = layer.filters // layer.groups
@@ -125,6 +126,7 @@ def _conv(layer, x, i: int, j: int, f: int) -> dict:
 
 
 def _pool(layer, x, i: int, j: int, c: int) -> dict:
+    """y[i,j,c]: the window of channel c (padding shown as None), its max and the winner's place, or its mean."""
     (kh, kw), (sh, sw) = layer.kernel_size, layer.stride
     (pt, pb), (pl, pr) = layer.padding
     is_max = isinstance(layer, L.MaxPool2D)
@@ -145,6 +147,7 @@ def _pool(layer, x, i: int, j: int, c: int) -> dict:
 
 
 def _dense(layer, x, u: int) -> dict:
+    """y[u] = Σ_i x[i]·W[i,u] + b[u]: the TOP_TERMS largest products listed, the rest summed."""
     v = np.asarray(x, np.float64).ravel()
     w = layer.params["kernel"][:, u].astype(np.float64)
     products = v * w

@@ -1,11 +1,21 @@
-"""Run the app with uvicorn: in the foreground (`striate serve`) or on a thread (`striate train --watch`)."""
+"""Run the app with uvicorn: in the foreground (`striate serve`) or on a thread (`striate train --watch`).
+
+On the loopback address (127.0.0.1, the default) only this machine reaches the page, and
+the app answers only requests addressed to it by name (striate.web.guard). On any other
+address (--host 0.0.0.0: every network of the machine) anyone who can reach the port can
+use the page, read the model's weights and make it compute: there is no login. `exposed`
+says so, for the command to warn.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 import time
 import webbrowser
+
+from . import guard
 
 
 def check_port(host: str, port: int) -> None:
@@ -19,16 +29,46 @@ def check_port(host: str, port: int) -> None:
             raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}; choose another --port") from None
 
 
+def loopback(host: str) -> bool:
+    """Whether `host` is this machine only: localhost, 127.x.x.x or ::1."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def hosts(host: str):
+    """The Host names the app answers when listening on `host`: on loopback guard.LOCAL and `host`
+    itself (127.0.0.2, say), else any (None)."""
+    if not loopback(host):
+        return None
+    return guard.LOCAL if host.lower() in guard.LOCAL else (*guard.LOCAL, host.lower().strip("[]"))
+
+
+def exposed(host: str, port: int) -> str | None:
+    """A warning when `host` is reachable from other machines, else None."""
+    if loopback(host):
+        return None
+    return (f"warning: listening on {host}:{port}: anyone who can reach this machine on port {port} can use the page, "
+            "read the model's weights and make it compute (there is no login); use --host 127.0.0.1 (the default) "
+            "unless that is what you want")
+
+
 def url(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+    """The page's address in a browser on this machine when the server listens on host:port."""
+    shown = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "[::1]"}.get(host, f"[{host}]" if ":" in host else host)
     return f"http://{shown}:{port}/"
 
 
 def _server(app, host: str, port: int):
     import uvicorn
 
+    # timeout_graceful_shutdown: Ctrl-C (or the end of a watched run) waits at most 2 s for open
+    # connections (an event stream, a long request) before closing them
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_keep_alive=5,
-                            limit_concurrency=64)
+                            limit_concurrency=64, timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
 
 
@@ -37,7 +77,9 @@ def serve(app, host: str, port: int, open_browser: bool = True) -> None:
     check_port(host, port)
     server = _server(app, host, port)
     if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(url(host, port),)).start()
+        opener = threading.Timer(1.0, webbrowser.open, args=(url(host, port),))
+        opener.daemon = True  # Ctrl-C within the second: nothing is left to wait for
+        opener.start()
     server.run()
 
 

@@ -35,6 +35,7 @@ def activations(model, x) -> list[np.ndarray]:
 
 
 def ends_in_softmax(model) -> bool:
+    """Whether the model's last layer is Softmax (its outputs are probabilities, not scores)."""
     return bool(model.layers) and isinstance(model.layers[-1], L.Softmax)
 
 

@@ -65,19 +65,37 @@ class Feed:
         self.snapshot_seconds: list[float] = []
 
     def add_point(self, step: float, loss: float, accuracy: float) -> None:
+        """One batch's (step, loss, accuracy); NaN as None; thinned by half past MAX_POINTS."""
         finite = [v if np.isfinite(v) else None for v in (loss, accuracy)]  # JSON has no NaN
         with self._lock:
             self.points.append([step, *finite])
             if len(self.points) > MAX_POINTS:
                 self.points = self.points[::2]
 
+    def add_epoch(self, logs: dict) -> None:
+        """One epoch's results (numbers; JSON has no NaN: those become None)."""
+        with self._lock:
+            self.epochs = [*self.epochs, {k: v if np.isfinite(v) else None for k, v in logs.items()}]
+            self.version += 1
+
     def publish(self, **items) -> None:
+        """Set some of the feed's fields at once (filters=, probabilities=, weights=, finished=, ...)."""
         with self._lock:
             for key, value in items.items():
                 setattr(self, key, value)
             if "weights" in items:
                 self.weights_version += 1
             self.version += 1
+
+    def timed(self, seconds: float) -> None:
+        """Keep how long a snapshot took (the last 100)."""
+        with self._lock:
+            self.snapshot_seconds = [*self.snapshot_seconds[-99:], seconds]
+
+    def current(self) -> int:
+        """The version: one more each time something is published."""
+        with self._lock:
+            return self.version
 
     def latest_weights(self, have: int):
         """(version, arrays) when weights newer than version `have` were published, else None."""
@@ -97,6 +115,7 @@ class Feed:
 
 
 def first_conv(model):
+    """The model's first Conv2D, or None."""
     return next((layer for layer in model.layers if isinstance(layer, L.Conv2D)), None)
 
 
@@ -129,8 +148,7 @@ class Watch(Callback):
             self._take()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.feed.publish(epochs=[*self.feed.epochs, {"epoch": epoch + 1, **{k: float(v) for k, v in
-                                                                          (logs or {}).items()}}])
+        self.feed.add_epoch({"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}})
         self._take()
 
     def on_train_end(self, logs=None):
@@ -145,4 +163,4 @@ class Watch(Callback):
         self.feed.publish(filters=None if conv is None else conv.params["kernel"].copy(),
                           probabilities=probabilities, weights=arrays(self.model))
         self._last = time.perf_counter()
-        self.feed.snapshot_seconds = [*self.feed.snapshot_seconds[-99:], self._last - start]
+        self.feed.timed(self._last - start)

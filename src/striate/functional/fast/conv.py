@@ -121,7 +121,9 @@ def conv2d_backward(dy, cache, kernel, stride: Pair = (1, 1), padding: Padding =
     """Equals reference.conv2d_backward: dy (N, Ho, Wo, F) and conv2d's cache →
     (dx (N, H, W, C) or None, dkernel, dbias).
 
-    The method is the one that made the cache; `method`, if given, must name it.
+    The method is the one that made the cache; `method`, if given, must name it. After
+    Winograd, dx is the "full" convolution of dy (conv2d_input_grad_full), whose own
+    method the table picks from dy's F channels.
     dx_method (im2col only): "band", "full", "shift" or "taps" (see algorithms.py); None
     lets algorithms.input_grad_method choose. chunk_bytes: as in conv2d.
     """
@@ -131,7 +133,11 @@ def conv2d_backward(dy, cache, kernel, stride: Pair = (1, 1), padding: Padding =
     if made_by != "im2col":
         if dx_method is not None:
             raise ValueError(f"conv2d_backward: dx_method applies to im2col only, got {dx_method!r} for {made_by}")
-        return conv2d_winograd_backward(dy, cache, kernel, padding, input_grad, workspace=workspace)
+        _, dkernel, dbias = conv2d_winograd_backward(dy, cache, kernel, padding, False, workspace=workspace)
+        # dx, a convolution of dy with F input channels, by the method the table picks for
+        # it: Winograd again where F is large, im2col where it is few (2.7× faster for F = 3)
+        dx = conv2d_input_grad_full(dy, kernel, cache.x_shape, padding, (1, 1), 1, workspace) if input_grad else None
+        return dx, dkernel, dbias
     xp, x_shape, kept = cache
     n, ho, wo, f = dy.shape
     kh, kw, cg, _ = kernel.shape

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .winograd_transforms import TRANSFORMS
-from .workspace import buffer
+from .workspace import buffer, scratch
 
 
 def nonzero_rows(matrix):
@@ -101,25 +101,34 @@ def pad_tiles(x, padding, m: int, workspace=None, name: str = "wino_pad"):
 
 def chunk_buffers(workspace, name: str, nc: int, tiles, c: int, f: int, m: int, dtype):
     """Scratch for one chunk of nc images: {"v", "m", "t", "z", "y"} (see the module docstring;
-    z (m, m+2, T', F) and y (m, m, T', F): the output transform's halfway arrays)."""
+    z (m, m+2, T', F) and y (m, m, T', F): the output transform's halfway arrays).
+
+    Each is the front of one kept buffer (workspace.scratch), whatever the chunk's size or
+    the image's: a batch's last, smaller chunk and the next image size reuse them. Their
+    contents are stale; each transform writes all it reads (t's zero tail included)."""
     th, tw = tiles
     s, tiles_n = m + 2, nc * th * (tw + 1)
-    return {"v": buffer(workspace, f"{name}_v{nc}", (s * s, tiles_n, c), dtype),
-            "m": buffer(workspace, f"{name}_m{nc}", (s * s, tiles_n, f), dtype),
-            "t": buffer(workspace, f"{name}_t{nc}", (m, s * tiles_n * c + c), dtype, fill=0),  # zeros past the end
-            "z": buffer(workspace, f"{name}_z{nc}", (m, s, tiles_n, f), dtype),
-            "y": buffer(workspace, f"{name}_y{nc}", (m, m, tiles_n, f), dtype)}
+    return {"v": scratch(workspace, f"{name}_v", (s * s, tiles_n, c), dtype),
+            "m": scratch(workspace, f"{name}_m", (s * s, tiles_n, f), dtype),
+            "t": scratch(workspace, f"{name}_t", (m, s * tiles_n * c + c), dtype),
+            "z": scratch(workspace, f"{name}_z", (m, s, tiles_n, f), dtype),
+            "y": scratch(workspace, f"{name}_y", (m, m, tiles_n, f), dtype)}
 
 
 def gradient_buffer(workspace, name: str, nc: int, tiles, f: int, m: int, dtype):
-    """dM ((m+2)², T', F) for one chunk, zero on the extra tiles (never written)."""
+    """dM ((m+2)², T', F) for one chunk (stale: output_transform_backward writes all of it)."""
     th, tw = tiles
-    return buffer(workspace, f"{name}_dm{nc}", ((m + 2) ** 2, nc * th * (tw + 1), f), dtype, fill=0)
+    return scratch(workspace, f"{name}_dm", ((m + 2) ** 2, nc * th * (tw + 1), f), dtype)
 
 
 def input_transform(xs, tiles, m: int, v, t) -> None:
     """V = Bᵀ d B for every tile of xs (nc, m, m, th + 1, tw + 1, C) → v ((m+2)², T', C),
-    position b·(m+2) + a; t (m, (m+2)·T'·C + C) is scratch whose last C numbers stay zero."""
+    position b·(m+2) + a; t (m, (m+2)·T'·C + C): scratch.
+
+    t's last C numbers are set to zero: the column transform of the chunk's last tile (an
+    extra one) reads them as "the tile to its right". Its V is never used, but stale
+    inf or nan there would turn into nan in dU (0 · inf), so they are zeroed every time."""
+    t[:, t.shape[1] - xs.shape[-1]:] = 0
     if m == 2:
         return input_transform2(xs, tiles, v, t)
     bt = ROWS[m]["bt"]
@@ -179,7 +188,9 @@ def output_transform(mm, tiles, m: int, y6, z, yq) -> None:
 
 def output_transform_backward(dy6, m: int, dm, x) -> None:
     """dM = A dY Aᵀ, the transpose of output_transform: dy6 (nc, th, m, tw, m, F) → dm
-    ((m+2)², T', F), its extra tiles zero; x (m, m+2, T', F): scratch, zero on them too.
+    ((m+2)², T', F), its extra tiles zero; x (m, m+2, T', F): scratch. Both may hold
+    another call's numbers: every entry of dm is written, the extra tiles' zeros too (V
+    there is the next row's first tile, so a stale dM would add it into dU).
 
     For m = 2, row and column 3 of every tile come out with the wrong sign (A's row 3 is
     (0, −1): a copy is cheaper than a negation); dU takes it back with DM_SIGNS2.
@@ -188,7 +199,9 @@ def output_transform_backward(dy6, m: int, dm, x) -> None:
     s = m + 2
     nc, th, _, tw = dy6.shape[:4]
     if m == 2:  # x is dm itself: rows b = 0, 3 are dY's columns q = 0, 1 (the sign as above)
-        x = dm.reshape(s, s, nc, th, tw + 1, -1)[0::3, :, :, :, :tw].transpose(0, 2, 3, 1, 4, 5)
+        rows03 = dm.reshape(s, s, nc, th, tw + 1, -1)[0::3]
+        rows03[:, :, :, :, tw] = 0  # the extra tiles (rows 1, 2 follow from rows 0, 3)
+        x = rows03[:, :, :, :, :tw].transpose(0, 2, 3, 1, 4, 5)
         dyq = dy6.transpose(4, 0, 1, 2, 3, 5)  # (q, nc, th, p, tw, F)
         np.copyto(x[:, :, :, 0::3], dyq)  # a = 0, 3 ← dY0, (−)dY1
         np.add(dyq[:, :, :, 0], dyq[:, :, :, 1], out=x[:, :, :, 1])
@@ -197,6 +210,7 @@ def output_transform_backward(dy6, m: int, dm, x) -> None:
         np.add(d[0], d[3], out=d[1])
         np.subtract(d[0], d[3], out=d[2])
         return
+    x.reshape(m, s, nc, th, tw + 1, -1)[..., tw, :] = 0  # the extra tiles (dm's rows follow from x's)
     xa = x.reshape(m, s, nc, th, tw + 1, -1)[..., :tw, :]
     for q in range(m):
         rows = [dy6[:, :, p, :, q] for p in range(m)]

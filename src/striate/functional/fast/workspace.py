@@ -2,7 +2,9 @@
 
 A fresh large array costs page faults every time it is touched (the allocator hands
 big blocks straight back to the OS), so layers keep their padding and patch buffers
-in a dict and reuse them while the shapes stay the same. Outputs handed back to the
+in a dict and reuse them while the shapes stay the same (`buffer`, which may keep
+zeros it never overwrites), or whatever the shape (`scratch`: the front of one growing
+buffer, every entry rewritten by each call). Outputs handed back to the
 caller (y, dx, the gradients) are always new arrays. A cache, though, may hold scratch
 buffers (a convolution's padded input and patches): it stays valid until the next call
 with the same workspace, which is why a layer keeps one workspace for its training pass
@@ -59,3 +61,22 @@ def buffer(workspace: dict | None, name: str, shape, dtype, fill=None, tag=None)
     if workspace is not None:
         workspace[name] = (buf, fill, tag)
     return buf
+
+
+def scratch(workspace: dict | None, name: str, shape, dtype) -> np.ndarray:
+    """A C-contiguous array of this shape whose contents are whatever the last call left:
+    the front of one kept 1-D buffer, grown when a call needs more.
+
+    For scratch whose size changes from call to call (a batch's last, smaller chunk;
+    another image size): one buffer per name, however many sizes pass through, where
+    `buffer` would keep the last shape only. Nothing in it may be assumed zero.
+    """
+    size = math.prod(shape)
+    if workspace is not None:
+        kept = workspace.get(name)
+        if kept is not None and kept[1] == "scratch" and kept[0].dtype == dtype and kept[0].size >= size:
+            return kept[0][:size].reshape(shape)
+    buf = np.empty(size, dtype)
+    if workspace is not None:
+        workspace[name] = (buf, "scratch", None)
+    return buf.reshape(shape)

@@ -10,13 +10,17 @@ S.status = function (text) {
   document.getElementById("status").textContent = text || "";
 };
 
-// fetch a JSON endpoint; an error answer ({"error": ...}) is shown and thrown
+// fetch a JSON endpoint; an error answer ({"error": ...}, or a plain-text one from the
+// HTTP server itself, such as "Service Unavailable" when too many requests are open) is shown and thrown
 S.api = async function (path, options) {
   const response = await fetch(path, options);
-  const body = await response.json();
-  if (!response.ok) {
-    S.status(body.error || response.statusText);
-    throw new Error(body.error);
+  const text = await response.text();
+  let body = null;
+  try { body = JSON.parse(text); } catch (e) { /* not JSON: said below */ }
+  if (!response.ok || body === null) {
+    const message = (body && body.error) || `${response.status} ${response.statusText}: ${text.slice(0, 200)}`;
+    S.status(message);
+    throw new Error(message);
   }
   return body;
 };
@@ -48,6 +52,13 @@ S.fmt = function (v, digits = 4) {
   if (v === null || v === undefined) return "−∞";
   if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v).replace("-", "−");
   return Number(v).toPrecision(digits).replace(/\.?0+(e|$)/, "$1").replace("-", "−");
+};
+
+// the pointer's place in a canvas's own pixels, measured inside its border
+S.canvasPoint = function (canvas, event) {
+  const r = canvas.getBoundingClientRect();
+  return [(event.clientX - r.left - canvas.clientLeft) * canvas.width / canvas.clientWidth,
+          (event.clientY - r.top - canvas.clientTop) * canvas.height / canvas.clientHeight];
 };
 
 S.element = function (tag, attributes = {}, text = "") {

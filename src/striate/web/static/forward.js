@@ -29,8 +29,7 @@ S.renderForward = function (answer) {
       const canvas = S.element("canvas", { "data-testid": `vector-${layer.index}`, id: `vector-${layer.index}` });
       S.paintBars(canvas, out, out.min < 0);
       canvas.addEventListener("pointermove", (event) => {
-        const r = canvas.getBoundingClientRect();
-        const unit = Math.floor((event.clientX - r.left) * canvas.width / r.width / Number(canvas.dataset.barWidth));
+        const unit = Math.floor(S.canvasPoint(canvas, event)[0] / Number(canvas.dataset.barWidth));
         if (unit >= 0 && unit < out.data.length) S.point(layer.index, [unit]);
       });
       maps.append(canvas);
@@ -43,9 +42,8 @@ S.renderForward = function (answer) {
 // the map pixel under the pointer -> S.point(layer, [row, col, channel])
 S.watchPointer = function (canvas, layer, c) {
   canvas.addEventListener("pointermove", (event) => {
-    const r = canvas.getBoundingClientRect(), s = Number(canvas.dataset.scale);
-    const col = Math.floor((event.clientX - r.left) * canvas.width / r.width / s);
-    const row = Math.floor((event.clientY - r.top) * canvas.height / r.height / s);
+    const s = Number(canvas.dataset.scale), [x, y] = S.canvasPoint(canvas, event);
+    const col = Math.floor(x / s), row = Math.floor(y / s);
     if (row >= 0 && col >= 0 && row < layer.shape[0] && col < layer.shape[1]) S.point(layer.index, [row, col, c]);
   });
 };

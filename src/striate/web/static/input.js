@@ -56,7 +56,7 @@ S.input.setup = function () {
   const ctx = canvas.getContext("2d");
   const [h, w, c] = S.model.input_shape;
   const centre = document.getElementById("centre-checkbox");
-  centre.checked = c === 1;
+  centre.checked = c === 1 && S.model.classes.join() === "0,1,2,3,4,5,6,7,8,9";  // a digit model
   function clear() { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, canvas.width, canvas.height); }
   clear();
   let drawing = false, last = null, busy = false, queued = null;  // queued: null, or whether it is final
@@ -72,10 +72,7 @@ S.input.setup = function () {
     busy = false;
     if (queued !== null) { const next = queued; queued = null; update(next); }
   }
-  function point(event) {
-    const r = canvas.getBoundingClientRect();
-    return [(event.clientX - r.left) * canvas.width / r.width, (event.clientY - r.top) * canvas.height / r.height];
-  }
+  const point = (event) => S.canvasPoint(canvas, event);
   canvas.addEventListener("pointerdown", (event) => {
     drawing = true; last = point(event);
     canvas.setPointerCapture(event.pointerId);
@@ -99,7 +96,14 @@ S.input.setup = function () {
 
   document.getElementById("upload-input").addEventListener("change", async (event) => {
     const file = event.target.files[0];
-    if (file) await S.show(new Blob([await file.arrayBuffer()], { type: file.type || "image/png" }), null);
+    if (!file) return;
+    // the server tells PNG from JPEG by the bytes, and names what else a file is
+    const type = ["image/png", "image/jpeg"].includes(file.type) ? file.type : "image/png";
+    try {
+      await S.show(new Blob([await file.arrayBuffer()], { type }), null);
+    } catch (e) {
+      S.status(`${file.name}: ${e.message}`);
+    }
   });
   S.input.setupSamples();
 };

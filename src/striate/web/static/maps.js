@@ -31,12 +31,17 @@ S.paint = function (canvas, array, c, colour, scale) {
     const [r, g, b] = colour(array.data[i * channels + c]);
     image.data.set([r, g, b, 255], 4 * i);
   }
+  return S.blit(canvas, image, scale);
+};
+
+// an ImageData of w×h pixels onto the canvas, each pixel a scale×scale square (no smoothing)
+S.blit = function (canvas, image, scale) {
   const small = document.createElement("canvas");
-  small.width = w; small.height = h;
+  small.width = image.width; small.height = image.height;
   small.getContext("2d").putImageData(image, 0, 0);
   const ctx = canvas.getContext("2d");
   ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(small, 0, 0, w * scale, h * scale);
+  ctx.drawImage(small, 0, 0, image.width * scale, image.height * scale);
   canvas.dataset.scale = scale;
   return scale;
 };
@@ -63,14 +68,7 @@ S.paintImage = function (canvas, array, scale) {
     const px = channels === 3 ? [0, 1, 2].map((k) => array.data[3 * i + k]) : [0, 0, 0].map(() => array.data[i]);
     image.data.set([...px.map((v) => Math.round(255 * Math.max(0, Math.min(1, v)))), 255], 4 * i);
   }
-  const small = document.createElement("canvas");
-  small.width = w; small.height = h;
-  small.getContext("2d").putImageData(image, 0, 0);
-  const ctx = canvas.getContext("2d");
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(small, 0, 0, w * scale, h * scale);
-  canvas.dataset.scale = scale;
-  return scale;
+  return S.blit(canvas, image, scale);
 };
 
 // outline [top, left, bottom, right] (inclusive, in map pixels) on a painted canvas
