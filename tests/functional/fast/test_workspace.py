@@ -20,9 +20,13 @@ def test_aligned_empty_is_aligned_contiguous_and_writable(shape, dtype):
         assert np.all(a == 3)
 
 
-def test_aligned_empty_of_no_elements():
+def test_aligned_empty_of_no_elements_is_numpys_own():
+    """An empty output (a convolution with no output pixels) builds strided views on its
+    buffer: they need the strides of NumPy's own empty array."""
     a = aligned_empty((2, 0, 4), np.float32)
     assert a.shape == (2, 0, 4) and a.dtype == np.float32 and a.size == 0
+    assert a.strides == np.empty((2, 0, 4), np.float32).strides
+    np.ndarray((2, 0), a.dtype, a, 0, (a.strides[0], a.strides[2]))  # a view of it, as band.py makes
 
 
 def test_aligned_full_holds_its_fill():

@@ -32,6 +32,8 @@ def aligned_empty(shape, dtype) -> np.ndarray:
     shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
     dtype = np.dtype(dtype)
     nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes == 0:  # nothing to align; NumPy's own empty array has the strides views of it expect
+        return np.empty(shape, dtype)
     raw = np.empty(nbytes + ALIGN, np.uint8)
     start = -raw.ctypes.data % ALIGN
     return raw[start : start + nbytes].view(dtype).reshape(shape)
