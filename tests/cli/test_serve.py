@@ -48,7 +48,18 @@ def test_a_port_in_use(capsys):
         busy.listen()
         port = busy.getsockname()[1]
         assert main(["serve", "lenet5", "--no-browser", "--port", str(port)]) == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and err.rstrip().endswith("choose another --port"), err
+
+
+NOT_HERE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): an address no machine of ours has
+
+
+def test_a_host_that_is_not_this_machine_names_the_host_not_the_port(capsys):
+    assert main(["serve", "lenet5", "--no-browser", "--host", NOT_HERE, "--port", str(free_port())]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on {NOT_HERE}:" in err and "--host must be an address of this machine" in err, err
+    assert "--port" not in err
 
 
 @pytest.mark.parametrize("argv", [["serve", "lenet5", "--no-browser"],
@@ -156,6 +167,14 @@ def test_train_watch_on_a_port_in_use_fails_before_reading_the_data(capsys, tmp_
                      "--watch", "--watch-port", str(port), "--no-browser"]) == 1
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "no-data-here" not in err, err
+    assert "choose another --watch-port" in err, err  # the option of this command
+
+
+def test_train_watch_on_a_host_that_is_not_this_machine_names_watch_host(capsys, tmp_path):
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "no-data-here"), "--epochs", "1",
+                 "--watch", "--watch-host", NOT_HERE, "--watch-port", str(free_port()), "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert "--watch-host must be an address of this machine" in err and "no-data-here" not in err, err
 
 
 def test_a_model_for_any_image_size_is_watched_at_the_data_sets_size():

@@ -13,6 +13,7 @@ import sys
 from .common import at_fixed_size
 
 FIXED_IMAGES = 8  # test images whose predictions the page follows
+OPTIONS = ("--watch-host", "--watch-port")  # what an error tells the user to change
 
 
 def add_arguments(p) -> None:
@@ -42,7 +43,7 @@ def check(args) -> None:
         raise ValueError(f"--watch-every must be a positive number of seconds, got {args.watch_every}")
     from ..web import server
 
-    server.check_port(args.watch_host, args.watch_port)
+    server.check_port(args.watch_host, args.watch_port, OPTIONS)
 
 
 def start(args, model, x_test, y_test, batches: int):
@@ -60,7 +61,7 @@ def start(args, model, x_test, y_test, batches: int):
     app = web.create_app(page_model, feed=feed, hosts=server.hosts(args.watch_host))
     if warning := server.exposed(args.watch_host, args.watch_port):
         print(warning, file=sys.stderr)
-    running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser)
+    running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser, options=OPTIONS)
     print(f"watching the run at {server.url(args.watch_host, args.watch_port)} (the page stops with the run)",
           file=sys.stderr if args.json else sys.stdout, flush=True)
     n = min(FIXED_IMAGES, len(x_test))
