@@ -37,6 +37,12 @@ def test_a_missing_model_file(capsys, tmp_path):
     assert "missing.striate: no such model file" in capsys.readouterr().err
 
 
+def test_a_data_dir_that_is_not_a_folder_is_refused_at_once(capsys, tmp_path):
+    assert main(["serve", "lenet5", "--dataset", "mnist", "--data-dir", str(tmp_path / "nowhere"), "--no-browser",
+                 "--port", str(free_port())]) == 1
+    assert f"--data-dir {tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
+
+
 def test_a_model_the_page_cannot_show(capsys):
     assert main(["serve", "autoencoder", "--no-browser", "--port", str(free_port())]) == 1
     assert "the page shows classifiers" in capsys.readouterr().err
