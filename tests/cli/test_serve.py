@@ -197,3 +197,14 @@ def test_a_model_for_any_image_size_is_watched_at_the_data_sets_size():
             assert json.load(r)["input_shape"] == [20, 24, 1]
     finally:
         stop()
+
+
+@pytest.mark.parametrize("extra,named", [(["--watch-port", "8123"], "--watch-port is an option of --watch"),
+                                         (["--no-browser", "--watch-every", "1"],
+                                          "--watch-every, --no-browser are options of --watch")])
+def test_watch_options_without_watch_are_refused_before_the_data_is_read(extra, named, capsys, tmp_path):
+    """Forgetting --watch itself would otherwise train with no page and no word about it."""
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "no-data-here"), "--epochs", "1",
+                 *extra]) == 1
+    err = capsys.readouterr().err
+    assert f"{named}, which is not given" in err and "no-data-here" not in err, err
