@@ -68,3 +68,20 @@ def test_a_dtype_change_gets_new_scratch_and_state_holds_no_scratch(make, rng):
     for key, p in layer.params.items():
         assert p.dtype == np.float64
         assert np.all(p < before[key])  # a positive gradient: every parameter went down
+
+
+@pytest.mark.parametrize("make", [lambda: optim.SGD(0.1), lambda: optim.SGD(0.1, momentum=0.9, nesterov=True),
+                                  lambda: optim.Adam(0.01, weight_decay=0.1)])
+def test_parameters_are_updated_in_place(make, rng):
+    """Thread replicas share a layer's arrays and the engine copies them into its workers' shared
+    memory: a step must write into the same arrays, so a view taken before it sees the new values."""
+    layer = Params(rng)
+    arrays = dict(layer.params)
+    views = {k: p.reshape(-1) for k, p in layer.params.items()}  # a view, not a copy
+    before = {k: p.copy() for k, p in layer.params.items()}
+    layer.grads = {k: rng.standard_normal(p.shape) for k, p in layer.params.items()}
+    make().step([layer])
+    for key, p in layer.params.items():
+        assert p is arrays[key]
+        assert not np.array_equal(p, before[key])
+        np.testing.assert_array_equal(views[key], p.reshape(-1))

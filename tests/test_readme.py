@@ -176,11 +176,14 @@ def test_text_blocks_are_what_the_commands_print(workspace):
 
 def test_the_readme_says_how_to_install_and_the_license_is_there():
     """Not on a package index: the README installs from the clone, names the Python it needs
-    (as pyproject does), and no message or text sends anyone to `pip install 'striate[...]'`."""
+    (as pyproject does), and no message, doc or test's skip reason sends anyone to
+    `pip install 'striate[...]'`."""
     root = README.parent
     text = README.read_text(encoding="utf-8")
     assert "Python 3.11 or later" in text and 'requires-python = ">=3.11"' in (root / "pyproject.toml").read_text()
     assert "pip install -e '.[viz]'" in text and "striate[" not in text
-    sources = [p for p in (root / "src").rglob("*.py") if "striate[" in p.read_text(encoding="utf-8")]
+    texts = [*(root / "src").rglob("*.py"), *(root / "docs").rglob("*.md"), *(root / "benchmarks").rglob("*.md"),
+             *(p for p in (root / "tests").rglob("*.py") if p.name != "test_readme.py")]
+    sources = [p for p in texts if "striate[" in p.read_text(encoding="utf-8")]
     assert sources == []
     assert (root / "LICENSE").read_text().startswith("MIT License")

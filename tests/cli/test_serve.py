@@ -37,6 +37,12 @@ def test_a_missing_model_file(capsys, tmp_path):
     assert "missing.striate: no such model file" in capsys.readouterr().err
 
 
+def test_a_data_dir_that_is_not_a_folder_is_refused_at_once(capsys, tmp_path):
+    assert main(["serve", "lenet5", "--dataset", "mnist", "--data-dir", str(tmp_path / "nowhere"), "--no-browser",
+                 "--port", str(free_port())]) == 1
+    assert f"--data-dir {tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
+
+
 def test_a_model_the_page_cannot_show(capsys):
     assert main(["serve", "autoencoder", "--no-browser", "--port", str(free_port())]) == 1
     assert "the page shows classifiers" in capsys.readouterr().err
@@ -48,7 +54,18 @@ def test_a_port_in_use(capsys):
         busy.listen()
         port = busy.getsockname()[1]
         assert main(["serve", "lenet5", "--no-browser", "--port", str(port)]) == 1
-    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err and err.rstrip().endswith("choose another --port"), err
+
+
+NOT_HERE = "192.0.2.1"  # TEST-NET-1 (RFC 5737): an address no machine of ours has
+
+
+def test_a_host_that_is_not_this_machine_names_the_host_not_the_port(capsys):
+    assert main(["serve", "lenet5", "--no-browser", "--host", NOT_HERE, "--port", str(free_port())]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on {NOT_HERE}:" in err and "--host must be an address of this machine" in err, err
+    assert "--port" not in err
 
 
 @pytest.mark.parametrize("argv", [["serve", "lenet5", "--no-browser"],
@@ -156,6 +173,14 @@ def test_train_watch_on_a_port_in_use_fails_before_reading_the_data(capsys, tmp_
                      "--watch", "--watch-port", str(port), "--no-browser"]) == 1
     err = capsys.readouterr().err
     assert f"cannot listen on 127.0.0.1:{port}" in err and "no-data-here" not in err, err
+    assert "choose another --watch-port" in err, err  # the option of this command
+
+
+def test_train_watch_on_a_host_that_is_not_this_machine_names_watch_host(capsys, tmp_path):
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "no-data-here"), "--epochs", "1",
+                 "--watch", "--watch-host", NOT_HERE, "--watch-port", str(free_port()), "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert "--watch-host must be an address of this machine" in err and "no-data-here" not in err, err
 
 
 def test_a_model_for_any_image_size_is_watched_at_the_data_sets_size():
@@ -172,3 +197,14 @@ def test_a_model_for_any_image_size_is_watched_at_the_data_sets_size():
             assert json.load(r)["input_shape"] == [20, 24, 1]
     finally:
         stop()
+
+
+@pytest.mark.parametrize("extra,named", [(["--watch-port", "8123"], "--watch-port is an option of --watch"),
+                                         (["--no-browser", "--watch-every", "1"],
+                                          "--watch-every, --no-browser are options of --watch")])
+def test_watch_options_without_watch_are_refused_before_the_data_is_read(extra, named, capsys, tmp_path):
+    """Forgetting --watch itself would otherwise train with no page and no word about it."""
+    assert main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path / "no-data-here"), "--epochs", "1",
+                 *extra]) == 1
+    err = capsys.readouterr().err
+    assert f"{named}, which is not given" in err and "no-data-here" not in err, err

@@ -280,3 +280,26 @@ def test_explain_help_lists_winograd_and_a_bad_tile_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["explain", "winograd", "--tile", "3"])
     assert info.value.code == 2 and "argument --tile: invalid choice: 3" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["winograd", "--stride", "2"], "explain winograd: --stride does not apply; it takes --input, --kernel, --tile"),
+    (["conv", "--tile", "4", "--mode", "avg"], "explain conv: --mode, --tile do not apply; it takes --input, "
+                                               "--kernel, --stride, --padding, --steps"),
+    (["pool", "--kernel", "1 0; 0 1"], "explain pool: --kernel does not apply"),
+    (["softmax", "--grad", "1 2"], "explain softmax: --grad does not apply"),
+])
+def test_explain_refuses_an_option_its_topic_does_not_read(argv, message, capsys):
+    """Silently ignored, `explain winograd --stride 2` would look like an answer about stride 2."""
+    assert main(["explain", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"striate explain: error: {message}") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("topic,defaults", [("conv", ["--padding", "0"]), ("pool", ["--size", "2", "--mode", "max"]),
+                                            ("softmax", ["--label", "0"]), ("winograd", ["--tile", "2"])])
+def test_explain_without_an_option_uses_its_default(topic, defaults, capsys):
+    assert main(["explain", topic]) == 0
+    plain = capsys.readouterr().out
+    assert main(["explain", topic, *defaults]) == 0
+    assert capsys.readouterr().out == plain

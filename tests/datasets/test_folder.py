@@ -9,7 +9,7 @@ import striate
 from striate.cli.main import main
 from striate.datasets import load
 
-Image = pytest.importorskip("PIL.Image", reason="Pillow (pip install 'striate[images]') reads image folders")
+Image = pytest.importorskip("PIL.Image", reason="Pillow (pip install -e '.[images]' in the clone) reads image folders")
 
 COLOURS = {"blue": (0, 0, 255), "green": (0, 200, 0), "red": (255, 0, 0)}
 

@@ -1,6 +1,7 @@
-"""The engine runs its steps with a larger ufunc buffer (striate.engine.ufunc_buffer), and
-the caller's NumPy setting is the same afterwards: after fit, train_step, predict and
-evaluate, after an error inside a step, and in every thread that calls them."""
+"""The engine runs its steps with its own ufunc buffer size, NumPy's default, whatever the
+caller set (striate.engine.ufunc_buffer), and the caller's setting is the same afterwards:
+after fit, train_step, predict and evaluate, after an error inside a step, and in every
+thread that calls them."""
 
 import threading
 

@@ -10,7 +10,7 @@ from striate import layers as L
 
 from .models import ONNX_MODELS
 
-onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx (pip install 'striate[onnx]')")
+onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx (pip install -e '.[onnx]' in the clone)")
 ort = pytest.importorskip("onnxruntime", reason="the export tests run the graph in onnxruntime")
 
 

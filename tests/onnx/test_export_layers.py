@@ -7,7 +7,7 @@ import pytest
 import striate
 from striate import layers as L
 
-onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx (pip install 'striate[onnx]')")
+onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx (pip install -e '.[onnx]' in the clone)")
 ort = pytest.importorskip("onnxruntime", reason="the export tests run the graph in onnxruntime")
 
 CASES = {  # name: (layers, input_shape)

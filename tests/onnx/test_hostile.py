@@ -9,7 +9,7 @@ from striate import FormatError
 
 from ..memory import raises_cheaply
 
-onnx = pytest.importorskip("onnx", reason="ONNX import needs onnx (pip install 'striate[onnx]')")
+onnx = pytest.importorskip("onnx", reason="ONNX import needs onnx (pip install -e '.[onnx]' in the clone)")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 from .test_import import graph_file  # noqa: E402

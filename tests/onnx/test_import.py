@@ -12,7 +12,7 @@ from striate import layers as L
 
 from .models import IMPORTED, NOT_IMPORTED, ONNX_MODELS
 
-onnx = pytest.importorskip("onnx", reason="ONNX import needs onnx (pip install 'striate[onnx]')")
+onnx = pytest.importorskip("onnx", reason="ONNX import needs onnx (pip install -e '.[onnx]' in the clone)")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 

@@ -26,17 +26,35 @@ def add_parser(sub) -> None:
     p.add_argument("--kernel", metavar="MATRIX", help="conv, backward and winograd: the kernel (winograd: 3×3)")
     p.add_argument("--grad", metavar="MATRIX", help="relu and backward: the upstream gradient dy")
     p.add_argument("--stride", type=int, help="conv and pool: the stride (conv default 1, pool: the window)")
-    p.add_argument("--padding", type=int, default=0, help="conv: zeros added on each side")
-    p.add_argument("--size", type=int, default=2, help="pool and backward: the pooling window (default 2)")
-    p.add_argument("--mode", choices=["max", "avg"], default="max", help="pool: max or average")
-    p.add_argument("--label", type=int, default=0, help="softmax: the true class (default 0)")
+    p.add_argument("--padding", type=int, help="conv: zeros added on each side (default 0)")
+    p.add_argument("--size", type=int, help="pool and backward: the pooling window (default 2)")
+    p.add_argument("--mode", choices=["max", "avg"], help="pool: max (the default) or average")
+    p.add_argument("--label", type=int, help="softmax: the true class (default 0)")
     p.add_argument("--steps", type=int, metavar="N", help="conv and pool: write out only the first N positions")
-    p.add_argument("--tile", type=int, choices=[2, 4], default=2,
+    p.add_argument("--tile", type=int, choices=[2, 4],
                    help="winograd: the output tile m of F(m×m, 3×3): 2 (a 4×4 --input, the default) or 4 (6×6)")
     p.set_defaults(run=run)
 
 
+# the options each topic reads; any other one given is refused rather than ignored
+USES = {"conv": ("input", "kernel", "stride", "padding", "steps"), "pool": ("input", "size", "stride", "mode", "steps"),
+        "relu": ("input", "grad"), "softmax": ("input", "label"), "backward": ("input", "kernel", "grad", "size"),
+        "winograd": ("input", "kernel", "tile")}
+DEFAULTS = {"padding": 0, "size": 2, "mode": "max", "label": 0, "tile": 2}
+
+
 def run(args) -> int:
+    uses = USES[args.topic]
+    options = ("input", "kernel", "grad", "stride", "steps", *DEFAULTS)
+    given = [name for name in options if getattr(args, name) is not None]
+    if unused := [name for name in given if name not in uses]:
+        raise ValueError(f"explain {args.topic}: {', '.join('--' + n for n in unused)} "
+                         f"{'does' if len(unused) == 1 else 'do'} not apply; it takes "
+                         f"{', '.join('--' + n for n in uses)}")
+    for name, value in DEFAULTS.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
     def matrix(option):
         text = getattr(args, option)
         return None if text is None else lessons.parse_matrix(text, f"--{option}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from ..datasets import catalog
 from .common import add_command, at_fixed_size, load_model, model_argument, shape
@@ -57,6 +58,8 @@ def run(args) -> int:
     from .. import web
 
     web.require("striate serve")  # before the model is read: the missing extra is said at once
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():  # the images are read later, by the page
+        raise FileNotFoundError(f"--data-dir {args.data_dir}: no such folder")
     from ..web import server
     from ..web.samples import Samples
 

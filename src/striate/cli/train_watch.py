@@ -13,6 +13,10 @@ import sys
 from .common import at_fixed_size
 
 FIXED_IMAGES = 8  # test images whose predictions the page follows
+# --watch's own options: (flag, argparse name, default)
+OWN = (("--watch-host", "watch_host", "127.0.0.1"), ("--watch-port", "watch_port", 8000),
+       ("--watch-every", "watch_every", 2.0), ("--no-browser", "browser", True))
+OPTIONS = ("--watch-host", "--watch-port")  # what an error tells the user to change
 
 
 def add_arguments(p) -> None:
@@ -22,18 +26,22 @@ def add_arguments(p) -> None:
                    help="serve a web page with the loss and accuracy curves, the first layer's filters and "
                         "predictions on a few test images while training (needs the web extra: "
                         "pip install -e '.[web]')")
-    p.add_argument("--watch-host", default="127.0.0.1",
+    p.add_argument("--watch-host", default=OWN[0][2],
                    help="--watch: address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 lets anyone "
                         "who can reach the port see the run and use the model: there is no login)")
-    p.add_argument("--watch-port", type=port, default=8000, help="--watch: port to listen on (default 8000)")
-    p.add_argument("--watch-every", type=float, default=2.0, metavar="SECONDS",
+    p.add_argument("--watch-port", type=port, default=OWN[1][2], help="--watch: port to listen on (default 8000)")
+    p.add_argument("--watch-every", type=float, default=OWN[2][2], metavar="SECONDS",
                    help="--watch: seconds between snapshots of the model (default 2)")
     p.add_argument("--no-browser", dest="browser", action="store_false", help="--watch: do not open a browser")
 
 
 def check(args) -> None:
-    """Before the data is read: the extra is installed, the port is free, the interval is sane."""
+    """Before the data is read: the extra is installed, the port is free, the interval is sane;
+    without --watch, none of its options is set (it would be ignored)."""
     if not getattr(args, "watch", False):
+        if given := [flag for flag, name, default in OWN if getattr(args, name, default) != default]:
+            raise ValueError(f"{', '.join(given)} {'is an option' if len(given) == 1 else 'are options'} of --watch, "
+                             "which is not given")
         return
     from .. import web
 
@@ -42,7 +50,7 @@ def check(args) -> None:
         raise ValueError(f"--watch-every must be a positive number of seconds, got {args.watch_every}")
     from ..web import server
 
-    server.check_port(args.watch_host, args.watch_port)
+    server.check_port(args.watch_host, args.watch_port, OPTIONS)
 
 
 def start(args, model, x_test, y_test, batches: int):
@@ -60,7 +68,7 @@ def start(args, model, x_test, y_test, batches: int):
     app = web.create_app(page_model, feed=feed, hosts=server.hosts(args.watch_host))
     if warning := server.exposed(args.watch_host, args.watch_port):
         print(warning, file=sys.stderr)
-    running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser)
+    running = server.start(app, args.watch_host, args.watch_port, open_browser=args.browser, options=OPTIONS)
     print(f"watching the run at {server.url(args.watch_host, args.watch_port)} (the page stops with the run)",
           file=sys.stderr if args.json else sys.stdout, flush=True)
     n = min(FIXED_IMAGES, len(x_test))

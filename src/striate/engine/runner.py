@@ -14,8 +14,9 @@ A Sequential owns one Runner and hands it every pass::
 With a communicator (`distribute(comm)`, engine/mpi.py) train and infer take the global
 batch and split it over the MPI ranks; train_local and infer_local are this rank's part.
 
-Each pass (but the inference of a single image) runs with the engine's own NumPy ufunc
-buffer size (ufunc_buffer.py); the caller's setting is back when it returns.
+Each pass (but the inference of a single image) runs with NumPy's default ufunc buffer
+size even when the caller set another (ufunc_buffer.py); the caller's setting is back when
+it returns.
 
 `model` is a Sequential (anything with layers, loss, built, input_shape, output_shape,
 dtype and seed): the engine never imports the model module.
@@ -118,7 +119,7 @@ class Runner:
         return self.infer_local(x, piece)
 
     def infer_local(self, x, piece: int | None = None):
-        if len(x) == 1:  # one image's arrays are smaller than any buffer; the scope's 3 µs would be 5 % of its time
+        if len(x) == 1:  # one image's arrays are small; the scope (up to 3 µs) would be 5 % of its time
             return inference.infer(self, x, piece)
         with ufunc_buffer.scope():
             return inference.infer(self, x, piece)

@@ -9,6 +9,7 @@ says so, for the command to warn.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import socket
 import threading
@@ -18,15 +19,21 @@ import webbrowser
 from . import guard
 
 
-def check_port(host: str, port: int) -> None:
-    """OSError naming host and port when nothing can listen there (in use, not this machine's address)."""
+def check_port(host: str, port: int, options: tuple[str, str] = ("--host", "--port")) -> None:
+    """OSError naming host and port when nothing can listen there, and the option to change:
+    the port (options[1]) when it is in use or reserved, the host (options[0]) when it is not
+    an address of this machine (or no address at all)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as e:
-            raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}; choose another --port") from None
+            if e.errno in (errno.EADDRINUSE, errno.EACCES, errno.EPERM):  # in use, or below 1024 without root
+                hint = f"choose another {options[1]}"
+            else:  # not this machine's address, or a name that resolves to none
+                hint = f"{options[0]} must be an address of this machine"
+            raise OSError(f"cannot listen on {host}:{port}: {e.strerror or e}; {hint}") from None
 
 
 def loopback(host: str) -> bool:
@@ -94,9 +101,10 @@ class Running:
         self.thread.join(wait)
 
 
-def start(app, host: str, port: int, open_browser: bool = False) -> Running:
-    """Serve on a daemon thread, once the socket listens; returns it running."""
-    check_port(host, port)
+def start(app, host: str, port: int, open_browser: bool = False, options: tuple[str, str] = ("--host", "--port")
+          ) -> Running:
+    """Serve on a daemon thread, once the socket listens; returns it running. options: as in check_port."""
+    check_port(host, port, options)
     server = _server(app, host, port)
     thread = threading.Thread(target=server.run, name="striate-web", daemon=True)
     thread.start()

@@ -1,10 +1,11 @@
 """Scratch buffers (striate.functional.fast.workspace): 64-byte aligned, of the shape and
-dtype asked for, reused only while the shape, dtype, fill and tag stay the same."""
+dtype asked for; `buffer` reused only while the shape, dtype, fill and tag stay the same,
+`scratch` whatever the shape, grown when a call needs more."""
 
 import numpy as np
 import pytest
 
-from striate.functional.fast.workspace import ALIGN, aligned_empty, aligned_full, buffer
+from striate.functional.fast.workspace import ALIGN, aligned_empty, aligned_full, buffer, scratch
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8, np.complex64])
@@ -53,3 +54,16 @@ def test_buffer_without_a_workspace_is_new_each_time():
     a = buffer(None, "x", (8,), np.float32)
     assert buffer(None, "x", (8,), np.float32) is not a
     assert a.ctypes.data % ALIGN == 0
+
+
+def test_scratch_is_aligned_reused_for_smaller_shapes_and_grown_for_larger():
+    workspace = {}
+    a = scratch(workspace, "v", (16, 7, 32), np.float32)
+    assert a.shape == (16, 7, 32) and a.dtype == np.float32 and a.flags.c_contiguous
+    assert a.ctypes.data % ALIGN == 0
+    b = scratch(workspace, "v", (16, 3, 32), np.float32)  # a batch's last, smaller chunk: the same memory
+    assert b.ctypes.data == a.ctypes.data and b.shape == (16, 3, 32)
+    c = scratch(workspace, "v", (16, 9, 32), np.float32)  # more: a new buffer, kept from now on
+    assert c.ctypes.data % ALIGN == 0 and scratch(workspace, "v", (16, 7, 32), np.float32).ctypes.data == c.ctypes.data
+    d = scratch(None, "v", (5, 3), np.float64)
+    assert d.shape == (5, 3) and d.ctypes.data % ALIGN == 0

@@ -9,8 +9,9 @@ faster, each equal to the reference op it names (the tests check every one).
 
 Each takes the reference's arguments; some take keyword-only extras: `workspace` (a dict
 of scratch buffers a layer keeps from call to call), `training` (keep patches for
-backward) and the choices of algorithms.py (`method`: im2col or Winograd, `dx_method`,
-`chunk_bytes`), so that tests and benchmarks can pick an algorithm. Layers run these unless striate.reference() is on.
+backward) and the choices of algorithms.py (conv2d's `method`: im2col or Winograd;
+max_pool2d_backward's `method`: mask or taps; `dx_method`, `chunk_bytes`), so that tests
+and benchmarks can pick an algorithm. Layers run these unless striate.reference() is on.
 """
 
 from .activation import relu_backward

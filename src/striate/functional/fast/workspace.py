@@ -78,7 +78,7 @@ def scratch(workspace: dict | None, name: str, shape, dtype) -> np.ndarray:
         kept = workspace.get(name)
         if kept is not None and kept[1] == "scratch" and kept[0].dtype == dtype and kept[0].size >= size:
             return kept[0][:size].reshape(shape)
-    buf = np.empty(size, dtype)
+    buf = aligned_empty(size, dtype)
     if workspace is not None:
         workspace[name] = (buf, "scratch", None)
     return buf.reshape(shape)
