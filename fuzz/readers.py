@@ -144,23 +144,24 @@ def _png_stating(width: int, height: int) -> bytes:
 
 
 # ---- the checks ---------------------------------------------------------------
-def check_model(path: Path) -> None:
+def _read(load, path: Path, error=FormatError):
+    """What load(path) returns, or None once its error is checked to name the file."""
     try:
-        model = striate.load(path)
-    except FormatError as e:
+        return load(path)
+    except error as e:
         _named(e, path)
-        return
-    _predicts(model)
+        return None
+
+
+def check_model(path: Path) -> None:
+    if (model := _read(striate.load, path)) is not None:
+        _predicts(model)
 
 
 def check_checkpoint(path: Path) -> None:
-    try:
-        ckpt = checkpoint.read(path)
-    except FormatError as e:
-        _named(e, path)
-        return
-    _predicts(ckpt.model)
-    ckpt.optimizer.current_lr  # the schedule at the saved step: what a resume computes first
+    if (ckpt := _read(checkpoint.read, path)) is not None:
+        _predicts(ckpt.model)
+        ckpt.optimizer.current_lr  # the schedule at the saved step: what a resume computes first
 
 
 def check_idx(path: Path) -> None:
@@ -174,21 +175,13 @@ def check_idx(path: Path) -> None:
 
 
 def check_onnx(path: Path) -> None:
-    try:
-        model = striate.onnx.load(path)
-    except FormatError as e:
-        _named(e, path)
-        return
-    _predicts(model)
+    if (model := _read(striate.onnx.load, path)) is not None:
+        _predicts(model)
 
 
 def check_toml(path: Path) -> None:
-    try:
-        model = config.load(path, seed=0)
-    except ValueError as e:
-        _named(e, path)
-        return
-    _predicts(model)
+    if (model := _read(lambda p: config.load(p, seed=0), path, ValueError)) is not None:
+        _predicts(model)
 
 
 def check_image(path: Path) -> None:
