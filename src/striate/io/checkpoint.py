@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import limits, registry
+from .. import registry
 from ..errors import FormatError, TrainingDiverged
 from ..inputs import count, kept
 from ..model import Sequential
@@ -205,14 +205,12 @@ class Checkpointer:
         limits.MAX_ABS_WEIGHT, as model_file.weights checks): the run has diverged, and the
         checkpoint on disk stays the last good one. The check runs on every MPI rank, the
         write on rank 0 alone: all ranks hold the same weights, so all of them stop together."""
-        for layer in self.model.layers:
-            for key, value in model_file.arrays(layer).items():
-                if problem := limits.bad_values(value):
-                    when = (f"epoch {pos.epoch + 1}, batch {pos.batch}" if pos.batch
-                            else f"the end of epoch {pos.epoch}")
-                    raise TrainingDiverged(
-                        f"fit: training diverged at {when} (optimizer step {self.model.optimizer.iterations}): "
-                        f"{layer.name}'s {key} {problem}. Try a lower learning rate (it is "
-                        f"{self.model.optimizer.current_lr:g}). {kept(self)}")
+        if bad := model_file.first_bad(self.model):
+            layer, key, problem = bad
+            when = f"epoch {pos.epoch + 1}, batch {pos.batch}" if pos.batch else f"the end of epoch {pos.epoch}"
+            raise TrainingDiverged(
+                f"fit: training diverged at {when} (optimizer step {self.model.optimizer.iterations}): "
+                f"{layer.name}'s {key} {problem}. Try a lower learning rate (it is "
+                f"{self.model.optimizer.current_lr:g}). {kept(self)}")
         if self.write:
             write(self.path, self.model, self.callbacks, self.fit_args, pos)

@@ -46,16 +46,23 @@ def arrays(layer) -> dict[str, np.ndarray]:
     return {**layer.params, **layer.state}
 
 
-def weights(model: Sequential) -> dict[str, np.ndarray]:
-    """{"layers.<i>.<name>": array} for every parameter and state array, refusing non-finite ones."""
-    tensors = {}
-    for i, layer in enumerate(model.layers):
+def first_bad(model: Sequential):
+    """(layer, name, problem) for the first parameter or state array a file may not hold
+    (limits.bad_values: NaN, inf, or too large), None when all are fine."""
+    for layer in model.layers:
         for key, value in arrays(layer).items():
             if problem := limits.bad_values(value):
-                raise ValueError(f"cannot save {layer.name}: its {key} {problem} (the run diverged?); "
-                                 "striate files only hold finite weights of sensible size")
-            tensors[f"layers.{i}.{key}"] = value
-    return tensors
+                return layer, key, problem
+    return None
+
+
+def weights(model: Sequential) -> dict[str, np.ndarray]:
+    """{"layers.<i>.<name>": array} for every parameter and state array, refusing non-finite ones."""
+    if bad := first_bad(model):
+        layer, key, problem = bad
+        raise ValueError(f"cannot save {layer.name}: its {key} {problem} (the run diverged?); "
+                         "striate files only hold finite weights of sensible size")
+    return {f"layers.{i}.{key}": value for i, layer in enumerate(model.layers) for key, value in arrays(layer).items()}
 
 
 def save(model: Sequential, path) -> None:
