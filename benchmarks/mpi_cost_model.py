@@ -72,11 +72,10 @@ def main() -> None:
     print("| model | params | gradient | t_img (ms, 1 core) | link | "
           + " | ".join(f"p={p}: E / b₉₀" for p in MACHINES) + " |")
     print("| --- | ---: | ---: | ---: | --- |" + " ---: |" * len(MACHINES))
-    t_imgs = {}
     for name in args.models:
         model = striate.models.get(name, seed=0)
         nbytes = 4 * model.count_params()
-        t_img = t_imgs[name] = seconds_per_image(model)
+        t_img = seconds_per_image(model)
         for gbit in LINKS_GBIT:
             cells = []
             for machines in MACHINES:

@@ -44,7 +44,7 @@ CONFIGS = [  # (name, ranks (0: no MPI), threads per rank)
 ]
 
 
-def rank_run(name: str, threads: int, distributed: bool) -> dict:
+def rank_run(name: str, distributed: bool) -> dict:
     """Time training steps on one global batch; rank 0's figures (every rank's, alone)."""
     import striate
 
@@ -150,9 +150,10 @@ def main() -> None:
     args = p.parse_args()
     if args.rank_run:
         result = (torch_run(args.rank_run, args.threads) if args.torch
-                  else rank_run(args.rank_run, args.threads, args.distributed))
-        rank = os.environ.get("PMI_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0"))
-        if not args.distributed or rank == "0":
+                  else rank_run(args.rank_run, args.distributed))
+        from striate.engine import launcher
+
+        if not args.distributed or launcher.launched_rank() == 0:
             print(json.dumps(result), flush=True)
         return
     runs: dict = {(m, c[0]): [] for m in args.models for c in CONFIGS}

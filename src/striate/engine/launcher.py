@@ -16,28 +16,25 @@ _LAUNCH_RANKS = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
 _LOCAL_SIZES = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
 
 
+def _first(names, minimum: int):
+    """The first of the environment variables `names` that holds a whole number ≥ minimum, else None."""
+    for name in names:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) >= minimum:
+            return int(value)
+    return None
+
+
 def launched_size() -> int:
     """How many ranks the launcher started (from its environment), 1 when not under mpiexec."""
-    for name in _LAUNCH_SIZES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return 1
+    return _first(_LAUNCH_SIZES, 1) or 1
 
 
 def launched_rank() -> int:
     """This process's rank as the launcher says (before MPI starts), 0 when not under mpiexec."""
-    for name in _LAUNCH_RANKS:
-        value = os.environ.get(name, "")
-        if value.isdigit():
-            return int(value)
-    return 0
+    return _first(_LAUNCH_RANKS, 0) or 0
 
 
 def local_size() -> int:
     """Ranks on this machine, as the launcher says (else all of them)."""
-    for name in _LOCAL_SIZES:
-        value = os.environ.get(name, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return launched_size()
+    return _first(_LOCAL_SIZES, 1) or launched_size()

@@ -234,16 +234,15 @@ class Communicator:
         that acts differently on some rank would otherwise split the run without a word,
         or leave the ranks that go on waiting for the one that stopped."""
         digest = hashlib.sha256()
-        for layer in model.layers:
-            for a in (*layer.params.values(), *layer.state.values()):
-                digest.update(np.ascontiguousarray(a).tobytes())
+        for a in _arrays(model):
+            digest.update(np.ascontiguousarray(a).tobytes())
         self.same([digest.hexdigest()[:16], bool(model.stop_training)],
                   f"[weights' SHA-256, stop_training] after {when} (a callback acting differently on some rank?)")
 
     def synchronize(self, model) -> None:
         """Give every rank rank 0's weights, layer state (BatchNorm's statistics), and the
         states of the model's and the layers' Generators (shuffles and Dropout masks)."""
-        arrays = [a for layer in model.layers for a in (*layer.params.values(), *layer.state.values())]
+        arrays = _arrays(model)
         buf = _flat(arrays, model.dtype)
         with self._collective("broadcast of the weights"):
             self.comm.Bcast(buf, root=0)
@@ -290,15 +289,14 @@ class Communicator:
     def infer(self, runner, x):
         """forward(x) for inference split over the ranks, gathered on every rank."""
         start, stop = part(len(x), self.rank, self.size)
-        out = runner.infer_local(x[start:stop]) if stop > start else None
-        if out is None:
-            out = np.empty((0, *runner.model.output_shape), runner.model.dtype)
+        out = (runner.infer_local(x[start:stop]) if stop > start
+               else np.empty((0, *runner.model.output_shape), runner.model.dtype))
         return self.gather(out, len(x))
 
     def gather(self, out: np.ndarray, n: int) -> np.ndarray:
         """The rows of every rank's `out`, in rank order: (n, ...) on every rank."""
         row = int(np.prod(out.shape[1:], dtype=np.int64))
-        counts = [(part(n, r, self.size)[1] - part(n, r, self.size)[0]) * row for r in range(self.size)]
+        counts = [(e - s) * row for s, e in (part(n, r, self.size) for r in range(self.size))]
         whole = np.empty((n, *out.shape[1:]), out.dtype)
         with self._collective("Allgatherv of the outputs"):
             self.comm.Allgatherv(np.ascontiguousarray(out), [whole, counts])
@@ -342,6 +340,11 @@ def _jumped(state: dict, jumps: int) -> dict:
     bits = kind()
     bits.state = state
     return bits.jumped(jumps).state
+
+
+def _arrays(model) -> list:
+    """Every layer's parameters and state, in one order on every rank."""
+    return [a for layer in model.layers for a in (*layer.params.values(), *layer.state.values())]
 
 
 def _flat(arrays, dtype, weight: float = 1.0) -> np.ndarray:
