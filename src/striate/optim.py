@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from .functional.fast.workspace import aligned_empty
+from .functional.fast.workspace import scratch
 from .schedules import CosineDecay, OneCycle, Schedule, StepDecay
 
 __all__ = ["Optimizer", "SGD", "Adam", "get", "Schedule", "StepDecay", "CosineDecay", "OneCycle"]
@@ -42,7 +42,7 @@ class Optimizer:
         self.lr = lr if callable(lr) else float(lr)
         self.iterations = 0  # steps taken; the schedule's position
         self.state: dict[str, dict[str, np.ndarray]] = {}
-        self._scratch: dict[np.dtype, np.ndarray] = {}  # (2, size) per dtype, shared by the parameters
+        self._scratch: dict = {}  # a workspace: one scratch buffer per dtype, shared by the parameters
 
     @property
     def current_lr(self) -> float:
@@ -63,12 +63,10 @@ class Optimizer:
                 self._update(p, layer.grads[key], state, lr, self._scratch_for(p))
 
     def _scratch_for(self, p) -> tuple[np.ndarray, np.ndarray]:
-        """Two arrays of p's shape and dtype for the products of its update: views of the
-        optimizer's one scratch pair, grown to the largest parameter."""
-        kept = self._scratch.get(p.dtype)
-        if kept is None or kept.shape[1] < p.size:
-            kept = self._scratch[p.dtype] = aligned_empty((2, p.size), p.dtype)
-        return kept[0, : p.size].reshape(p.shape), kept[1, : p.size].reshape(p.shape)
+        """Two arrays of p's shape and dtype for the products of its update: the front of
+        the optimizer's one scratch buffer per dtype, grown to the largest parameter."""
+        pair = scratch(self._scratch, p.dtype.str, (2, *p.shape), p.dtype)
+        return pair[0], pair[1]
 
     def get_config(self) -> dict:  # pragma: no cover - abstract
         """The constructor arguments; lr is a number or a Schedule."""
