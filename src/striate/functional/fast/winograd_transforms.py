@@ -61,13 +61,20 @@ AT4 = np.array([[1, 1, 1, 1, 1, 0],
 TRANSFORMS = {2: (BT2, G2, AT2), 4: (BT4, G4, AT4)}  # output tile m → (Bᵀ, G, Aᵀ)
 
 
+def tile_steps(d, g, m: int = 2) -> dict:
+    """One tile by Winograd, every step kept: d ((m+2), (m+2)), g (3, 3) → {"U": G g Gᵀ,
+    "V": Bᵀ d B, "M": U ⊙ V (each (m+2)×(m+2)), "Y": Aᵀ M A, the m×m valid correlation}."""
+    bt, gm, at = TRANSFORMS[m]
+    u = gm @ g @ gm.T  # the kernel, transformed: (m+2, m+2)
+    v = bt @ d @ bt.T  # the tile, transformed: (m+2, m+2)
+    products = u * v  # (m+2)² products, the only place tile and kernel meet
+    return {"U": u, "V": v, "M": products, "Y": at @ products @ at.T}  # added back into m×m outputs
+
+
 def tile_correlate(d, g, m: int = 2):
     """One tile by Winograd: d ((m+2), (m+2)), g (3, 3) → the m×m valid correlation of d with g.
 
     The worked example of the algorithm, for learners and tests; the fast kernel does the
     same on many tiles and channels at once.
     """
-    bt, gm, at = TRANSFORMS[m]
-    u = gm @ g @ gm.T  # the kernel, transformed: (m+2, m+2)
-    v = bt @ d @ bt.T  # the tile, transformed: (m+2, m+2)
-    return at @ (u * v) @ at.T  # (m+2)² products, added back into m×m outputs
+    return tile_steps(d, g, m)["Y"]
