@@ -104,6 +104,18 @@ class Sequential:
             for p in layer.params.values():
                 p[...] = next(arrays)
 
+    def twin(self, input_shape=None) -> Sequential:
+        """A new model of the same layers with its own copies of the weights, the state and the
+        class names; `input_shape` fixes the size of a model for any image size."""
+        copy = Sequential([type(layer)(**layer.get_config()) for layer in self.layers],
+                          input_shape=tuple(input_shape or self.input_shape), seed=0, dtype=self.dtype)
+        for mine, theirs in zip(copy.layers, self.layers):
+            for group in ("params", "state"):
+                for key, value in getattr(theirs, group).items():
+                    getattr(mine, group)[key][...] = value
+        copy.class_names = self.class_names
+        return copy
+
     def distribute(self, comm=None) -> Sequential:
         """Train, evaluate and predict over MPI ranks from now on (striate.engine.mpi).
 

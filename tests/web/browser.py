@@ -125,10 +125,9 @@ class Served:
 
     def __init__(self, model, feed=None):
         from striate.web import create_app
-        from striate.web.watch import twin
 
         self.model, self.port = model, free_port()
-        self.app = create_app(twin(model), feed=feed)
+        self.app = create_app(model.twin(), feed=feed)
         self.url = f"http://127.0.0.1:{self.port}/"
         self.running = None
 

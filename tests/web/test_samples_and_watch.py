@@ -8,7 +8,7 @@ import pytest
 from striate import models
 from striate.web import create_app, encode
 from striate.web.samples import Samples, guess
-from striate.web.watch import Feed, Watch, twin
+from striate.web.watch import Feed, Watch
 
 from ..datasets.test_datasets import write_fake_mnist
 from .conftest import TestClient, png
@@ -68,7 +68,7 @@ def test_a_watched_run_publishes_curves_filters_predictions_and_weights(fake_mni
     (x, y), (xt, yt) = load_folder(fake_mnist)
     model = models.get("lenet5", seed=0).compile("sgd", "cross_entropy", ["accuracy"])
     feed = Feed()
-    page_model = twin(model)
+    page_model = model.twin()
     client = TestClient(create_app(page_model, feed=feed))
     assert client.get("/api/model").json()["watch"] is True
     watch = Watch(feed, xt[:4], yt[:4], every=0.0, batches=4)  # a snapshot after every batch
@@ -100,7 +100,7 @@ def test_a_diverging_run_streams_strict_json(lenet):
     feed.add_epoch({"epoch": 1, "loss": float("nan"), "accuracy": 0.1})
     feed.add_point(0.5, float("inf"), 0.1)
     feed.publish(finished=True)
-    client = TestClient(create_app(twin(lenet), feed=feed))
+    client = TestClient(create_app(lenet.twin(), feed=feed))
     strict = {"parse_constant": lambda word: pytest.fail(f"sent {word}")}
     snap = json.loads(client.get("/api/training").text, **strict)
     assert snap["probabilities"][0] == [None] * 10 and snap["epochs"] == [{"epoch": 1, "loss": None, "accuracy": 0.1}]

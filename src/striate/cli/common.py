@@ -107,16 +107,7 @@ def at_fixed_size(model, input_shape=None):
                 "(--input-shape for another)")
     else:
         note = None
-    from ..model import Sequential
-
-    twin = Sequential([type(layer)(**layer.get_config()) for layer in model.layers], input_shape=tuple(input_shape),
-                      seed=0, dtype=model.dtype)
-    twin.set_weights(model.get_weights())
-    for mine, theirs in zip(twin.layers, model.layers):
-        for key, value in theirs.state.items():
-            mine.state[key][...] = value
-    twin.class_names = model.class_names
-    return twin, note
+    return model.twin(input_shape), note
 
 
 def first_conv(model, layer: int | None = None):

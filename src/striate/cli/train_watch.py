@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 
-from .common import at_fixed_size
 
 FIXED_IMAGES = 8  # test images whose predictions the page follows
 # --watch's own options: (flag, argparse name, default)
@@ -60,11 +59,11 @@ def start(args, model, x_test, y_test, batches: int):
         return [], lambda: None
     from .. import web
     from ..web import server
-    from ..web.watch import Feed, Watch, twin
+    from ..web.watch import Feed, Watch
 
     feed = Feed()
     # the page runs a twin; a model for any image size (fcn) is shown at the data set's size
-    page_model = twin(model) if None not in model.input_shape else at_fixed_size(model, x_test.shape[1:])[0]
+    page_model = model.twin(x_test.shape[1:] if None in model.input_shape else None)
     app = web.create_app(page_model, feed=feed, hosts=server.hosts(args.watch_host))
     if warning := server.exposed(args.watch_host, args.watch_port):
         print(warning, file=sys.stderr)

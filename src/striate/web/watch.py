@@ -20,19 +20,9 @@ import numpy as np
 
 from .. import layers as L
 from ..callbacks import Callback
-from ..model import Sequential
 from . import encode
 
 MAX_POINTS = 2000  # batch points kept for the curves (thinned by half when full)
-
-
-def twin(model) -> Sequential:
-    """A new model with the same layers, weights and state (its own arrays), e.g. for the page to run."""
-    copy = Sequential([type(layer)(**layer.get_config()) for layer in model.layers], input_shape=model.input_shape,
-                      seed=0, dtype=model.dtype)
-    load(copy, arrays(model))
-    copy.class_names = model.class_names
-    return copy
 
 
 def arrays(model) -> list[np.ndarray]:
