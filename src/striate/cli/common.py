@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import layers as L
 from .. import models
+from ..arithmetic import dims
 from ..io import config
 
 
@@ -35,8 +36,6 @@ def shape(text: str) -> tuple[int, ...]:
     return dims
 
 
-def dims(shape_) -> str:
-    return "×".join("?" if d is None else str(d) for d in shape_)
 
 
 def model_argument(p, what: str = "a model file (.striate or checkpoint), a TOML config, or a built-in name"):

@@ -22,6 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..arithmetic import dims
 from ..datasets import picture
 from ..datasets.folder import open_image
 from ..errors import FormatError
@@ -41,7 +42,7 @@ def decode(data: bytes, input_shape, max_pixels: int = MAX_PIXELS) -> tuple[np.n
     Raises ValueError saying what is wrong with the bytes, or why the image cannot fit.
     """
     if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
-        raise ValueError(f"the model takes inputs of shape {_dims(input_shape)}; only images with 1 or 3 "
+        raise ValueError(f"the model takes inputs of shape {dims(input_shape)}; only images with 1 or 3 "
                          "channels can be given to it")
     if not data:
         raise ValueError("the request body is empty: expected the bytes of a PNG or JPEG image")
@@ -98,5 +99,3 @@ class Decoder:
             return x.copy(), list(notes)
 
 
-def _dims(shape) -> str:
-    return "×".join("?" if d is None else str(d) for d in shape)

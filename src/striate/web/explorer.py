@@ -24,6 +24,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import layers as L
+from ..arithmetic import dims
 from . import encode, pixel, receptive, trace
 
 MAX_MAPS = 64  # channels of one layer sent to the page
@@ -56,10 +57,10 @@ class Explorer:
         shape = tuple(model.input_shape or ())
         if len(shape) != 3 or None in shape or shape[-1] not in (1, 3):
             raise ValueError(f"the page shows models that take images of a fixed size with 1 or 3 channels; "
-                             f"this one takes {'×'.join('?' if d is None else str(d) for d in shape) or 'nothing'}")
+                             f"this one takes {dims(shape) or 'nothing'}")
         if len(model.output_shape) != 1:
             raise ValueError(f"the page shows classifiers (one score per class); this model outputs "
-                             f"{'×'.join(map(str, model.output_shape))} values per image")
+                             f"{dims(model.output_shape)} values per image")
         self.model, self.feed = model, feed
         self.lock = threading.Lock()
         self.classes = class_names(model)
