@@ -14,13 +14,18 @@ from . import layers as L
 from . import losses, metrics
 
 
+def ends_in_softmax(model) -> bool:
+    """Whether the model's last layer is Softmax (its outputs are probabilities, not scores)."""
+    return bool(model.layers) and isinstance(model.layers[-1], L.Softmax)
+
+
 def probabilities(model, outputs) -> np.ndarray:
     """Softmax of a classifier's outputs (N, K) in float64, unless its last layer is a Softmax already."""
     outputs = np.asarray(outputs)
     if outputs.ndim != 2:
         raise ValueError(f"predict_proba: the model's outputs have shape {outputs.shape[1:]} per sample, not one "
                          "score per class; it is not a classifier")
-    if model.layers and isinstance(model.layers[-1], L.Softmax):
+    if ends_in_softmax(model):
         return outputs
     return F.softmax(outputs.astype(np.float64))
 

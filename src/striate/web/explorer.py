@@ -23,6 +23,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import classifier
 from .. import layers as L
 from ..arithmetic import dims
 from . import encode, pixel, receptive, trace
@@ -106,7 +107,7 @@ class Explorer:
         """The model for GET /api/model: input shape, classes, layers."""
         return {"input_shape": list(self.model.input_shape), "classes": self.classes,
                 "layers": [layer_info(layer) for layer in self.model.layers], "watch": self.feed is not None,
-                "softmax_layer": trace.ends_in_softmax(self.model)}
+                "softmax_layer": classifier.ends_in_softmax(self.model)}
 
     def predict(self, x) -> dict:
         """{"classes", "probabilities"} for image x (H, W, C)."""
@@ -125,7 +126,7 @@ class Explorer:
                 shown = a[:, :, :MAX_MAPS] if a.ndim == 3 else a
                 layers.append({**layer_info(layer), "output": encode.array(shown),
                                "channels_shown": int(shown.shape[-1])})
-            logits = acts[-2] if trace.ends_in_softmax(self.model) else acts[-1]
+            logits = acts[-2] if classifier.ends_in_softmax(self.model) else acts[-1]
             top = int(np.argmax(p))
             return {"classes": self.classes, "probabilities": p.tolist(), "input": encode.array(acts[0]),
                     "layers": layers, "softmax": pixel.softmax(logits, top)}

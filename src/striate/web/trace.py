@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import classifier
 from .. import functional as F
-from .. import layers as L
 
 
 def activations(model, x) -> list[np.ndarray]:
@@ -34,20 +34,14 @@ def activations(model, x) -> list[np.ndarray]:
     return out
 
 
-def ends_in_softmax(model) -> bool:
-    """Whether the model's last layer is Softmax (its outputs are probabilities, not scores)."""
-    return bool(model.layers) and isinstance(model.layers[-1], L.Softmax)
-
-
 def probabilities(model, output) -> np.ndarray:
     """Class probabilities (K,) in float64 from the model's output for one image."""
-    z = np.asarray(output, np.float64)
-    return z if ends_in_softmax(model) else F.softmax(z)
+    return classifier.probabilities(model, np.asarray(output, np.float64)[None])[0]
 
 
 def output_gradient(model, output, label: int) -> np.ndarray:
     """d loss / d output for one image (K,): the start of the backward pass (see module docstring)."""
-    if ends_in_softmax(model):
+    if classifier.ends_in_softmax(model):
         p = np.asarray(output, np.float64)
         dy = np.zeros_like(p)
         dy[label] = -1.0 / max(p[label], np.finfo(np.float64).tiny)
