@@ -19,6 +19,13 @@ def ends_in_softmax(model) -> bool:
     return bool(model.layers) and isinstance(model.layers[-1], L.Softmax)
 
 
+def class_names(model, k: int) -> list[str]:
+    """Names for a classifier's k outputs: those saved with the model when there is one per
+    output, else "0" .. "k−1"."""
+    saved = list(getattr(model, "class_names", None) or [])
+    return saved if len(saved) == k else [str(i) for i in range(k)]
+
+
 def probabilities(model, outputs) -> np.ndarray:
     """Softmax of a classifier's outputs (N, K) in float64, unless its last layer is a Softmax already."""
     outputs = np.asarray(outputs)

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from .. import classifier
 from ..datasets import catalog
 from . import images
 from .common import add_command, load_model, printable, probabilities
@@ -34,8 +35,7 @@ def add_parser(sub) -> None:
 def class_names(spec: str | None, k: int, model=None) -> list[str]:
     """Names for k outputs: from --classes, else the model file's, else "0" .. "k−1"."""
     if spec is None:
-        saved = getattr(model, "class_names", None)
-        return list(saved) if saved and len(saved) == k else [str(i) for i in range(k)]
+        return classifier.class_names(model, k)
     names = list(catalog.SPECS[spec].class_names) if spec in catalog.SPECS else [n.strip() for n in spec.split(",")]
     if len(names) != k:
         raise ValueError(f"--classes gives {len(names)} names but the model has {k} outputs")

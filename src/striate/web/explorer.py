@@ -35,9 +35,7 @@ CACHE_BYTES = 256 << 20  # bytes of activations kept, all images together
 
 def class_names(model) -> list[str]:
     """The names saved in the model file when there is one per output, else "0" .. "K−1"."""
-    k = model.output_shape[0] if len(model.output_shape) == 1 else 0
-    saved = list(getattr(model, "class_names", None) or [])
-    return saved if len(saved) == k else [str(i) for i in range(k)]
+    return classifier.class_names(model, model.output_shape[0] if len(model.output_shape) == 1 else 0)
 
 
 def layer_info(layer) -> dict:
