@@ -6,7 +6,9 @@ A Sequential owns one Runner and hands it every pass::
                             whenever the model's list of layers changes
     train(x, y)             the shard step (shard.py) of the batch: whole when small,
                             else shard 0 here and the others in worker processes
-                            (workers.py) or, failing those, on threads (threads.py)
+                            (workers.py) or, failing those, on threads (threads.py);
+                            BatchNorm and Dropout compute the whole batch's numbers in
+                            every shard through a shard group (shard_groups.py)
     infer(x)                inference in pieces (inference.py)
     input_gradient(x, y)    d loss / d x with the model's inference behaviour, on frozen
                             replicas of the layers: the model itself is left untouched
@@ -29,7 +31,7 @@ import os
 
 import numpy as np
 
-from . import inference, threads, ufunc_buffer, workers
+from . import inference, shard_groups, threads, ufunc_buffer, workers
 from .shard import step
 from .steps import Plan, backward, forward, plan
 
@@ -96,16 +98,25 @@ class Runner:
         if ranges is None:
             with threads.small_batch(len(x)):
                 return step(self.steps(), model.loss, x, y)
-        if (done := workers.train(model, self.steps(), x, y, ranges)) is not None:
+        drawn = shard_groups.draw(model.layers, len(x))  # once, whichever way the shards run
+        if (done := workers.train(model, self.steps(), x, y, ranges, drawn)) is not None:
             return done
         reps = threads.replicas(model.layers, len(ranges) - 1, self.replicas)
         plans = [self.steps()] + [r.steps for r in reps]
+        layers = [model.layers] + [r.layers for r in reps]
         losses = [model.loss] + [copy.copy(model.loss) for _ in reps]
         weights = [(e - s) / len(x) for s, e in ranges]
+        rendezvous = shard_groups.Rendezvous(len(ranges))
 
         def shard(i):
             s, e = ranges[i]
-            return step(plans[i], losses[i], x[s:e], y[s:e], weights[i])
+            group = shard_groups.ThreadGroup(i, s, e, len(x), shard_groups.rows(drawn, s, e), rendezvous)
+            with shard_groups.attached(layers[i], group):
+                try:
+                    return step(plans[i], losses[i], x[s:e], y[s:e], weights[i])
+                except BaseException:
+                    rendezvous.abort()  # nobody waits for this shard's sums
+                    raise
 
         results = threads.run(shard, len(ranges))
         for r in reps:

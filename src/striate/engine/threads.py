@@ -13,9 +13,17 @@ Each shard runs the one shard step (engine/shard.py), whose loss gradient is wei
 the shard's share of the batch, n_i / n, so the shards' gradients simply add. A replica
 is a shallow copy of a layer that shares its params but has its own grads, cache and
 scratch buffers. The shards' results are combined in a fixed order, so a run is as
-reproducible as a sequential one. A layer whose output couples the samples of a batch
-(batch statistics, random masks) sets `shardable = False`, and then the model runs the
-batch whole.
+reproducible as a sequential one.
+
+A layer whose training output couples the samples of a batch stays shardable through the
+shard group the engine attaches to it for the step (layers/sharding.py,
+shard_groups.py): BatchNorm adds up the shards' partial sums and normalises every shard
+with the whole batch's statistics, Dropout takes its rows of the whole batch's mask,
+drawn once before the shards run; output, loss, gradients, running statistics and
+generator state are the whole batch's. The shard threads meet at a barrier for each
+all-reduce; a shard that fails breaks it, the others raise ShardAborted, and run()
+reports the failing shard's own error. A layer that cannot be split at all sets
+`shardable = False`, and then the model runs training batches whole.
 
 Where it can, a model hands its shards to worker processes instead (engine/workers.py),
 which do not share the interpreter lock; threads are what it falls back to. Both use the
@@ -34,6 +42,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
+from ..layers.sharding import ShardAborted
 from . import ufunc_buffer
 from .steps import Plan
 
@@ -174,9 +183,21 @@ def run(work, count: int) -> list:
         futures = [_pool.submit(scoped, i) for i in range(1, count)]
         try:
             first = work(0)  # the calling thread takes a shard too
-            return [first] + [f.result() for f in futures]
-        finally:
-            wait(futures)  # even after an error: no shard may still be running on its replica
+        except BaseException as e:
+            wait(futures)  # no shard may still be running on its replica
+            raise _first_cause([e] + [f.exception() for f in futures]) from None
+        wait(futures)
+        errors = [f.exception() for f in futures]
+        if any(errors):
+            raise _first_cause(errors)
+        return [first] + [f.result() for f in futures]
+
+
+def _first_cause(errors):
+    """The error to report of the shards': the first (in shard order) that is not a
+    ShardAborted, which a shard raises only because another one failed."""
+    errors = [e for e in errors if e is not None]
+    return next((e for e in errors if not isinstance(e, ShardAborted)), errors[0])
 
 
 def replicas(layers, count: int, cache: list) -> list[Plan]:

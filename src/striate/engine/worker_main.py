@@ -9,7 +9,13 @@ Reads messages on stdin and answers each on stdout (framing in arena.py)::
      "grads": [[i, key, offset, shape], ...]}
     {"op": "train", "x": [offset, shape, dtype],   the shard step (shard.py) with its
      "y": [offset, shape, dtype], "out": offset,   loss gradient times weight; grads
-     "weight": w, "reference": r}                  and output into the arena         → {"loss": v}
+     "weight": w, "reference": r,                  and output into the arena         → {"loss": v}
+     "shard": [index, start, stop, n],             its layers meet the parent's shard 0
+     "sync": [offset, bytes],                      through a WorkerGroup (shard_groups.py):
+     "drawn": [[layer index, offset, shape,        at each all-reduce, sums into the sync
+                dtype], ...]}                      room, then                         → {"sync": shapes}
+                                                   and wait for the totals there:
+    {"op": "totals"}                               (read only inside a train step)    → the step goes on
     {"op": "predict", "x": [...], "out": offset,   forward; output into the arena    → {}
      "reference": r}
     {"op": "status"}                               what the worker runs on           → {"reference": r}
@@ -17,7 +23,8 @@ Reads messages on stdin and answers each on stdout (framing in arena.py)::
 "reference" is the parent's striate.functional.switch setting, applied before the shard
 runs: the worker computes on the reference ops exactly when the parent does.
 
-A failure answers {"error": "..."} and the worker carries on; it exits when stdin closes.
+A failure answers {"error": "..."} and the worker carries on; it exits when stdin closes,
+also while it waits for totals (the parent gave up on the step).
 The worker never imports the model or io: it builds its layers from the registry.
 """
 
@@ -32,13 +39,15 @@ import numpy as np
 from .. import registry
 from ..functional.switch import reference_path, set_reference
 from . import arena as A
+from . import shard_groups as G
 from . import ufunc_buffer
 from .shard import step
 from .steps import Plan, forward
 
 
 class Worker:
-    def __init__(self):
+    def __init__(self, stdin=None, stdout=None):
+        self.stdin, self.stdout = stdin, stdout  # the pipes, for the all-reduces of a train step
         self.mem = None
         self.plan = self.loss = None
         self.grads = []
@@ -63,11 +72,19 @@ class Worker:
             if op == "predict":
                 out = forward(self.plan.steps, x, False)
             else:
-                value, out = step(self.plan.steps, self.loss, x, self.mem.view(*msg["y"]), msg.get("weight", 1.0))
+                with G.attached(self.plan.layers, self.group(msg)):
+                    value, out = step(self.plan.steps, self.loss, x, self.mem.view(*msg["y"]), msg.get("weight", 1.0))
                 for (i, key), view in self.grads:
                     np.copyto(view, self.plan.layers[i].grads[key])
         np.copyto(self.mem.view(msg["out"], out.shape, out.dtype), out)
         return {"loss": float(value)} if op == "train" else {}
+
+    def group(self, msg: dict) -> G.WorkerGroup | None:
+        """The shard group of a train message's shard; None for a batch of its own."""
+        if "shard" not in msg:
+            return None
+        drawn = {index: self.mem.view(offset, shape, dtype) for index, offset, shape, dtype in msg["drawn"]}
+        return G.WorkerGroup(*msg["shard"], drawn, self.mem, tuple(msg["sync"]), self.stdin, self.stdout)
 
     def build(self, msg: dict) -> dict:
         """The layers of the architecture, built in order as Sequential builds them."""
@@ -93,7 +110,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it closes the pipe
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but answers may go down the message pipe
-    worker = Worker()
+    worker = Worker(stdin, stdout)
     while (msg := A.receive(stdin)) is not None:
         try:
             reply = worker.handle(msg)

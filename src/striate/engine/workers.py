@@ -35,6 +35,7 @@ import numpy as np
 from .. import registry
 from ..functional.switch import reference_path
 from . import arena as A
+from . import shard_groups as G
 from . import threads
 from .shard import step
 from .steps import forward
@@ -79,6 +80,7 @@ class Worker:
         self.proc = subprocess.Popen([sys.executable, "-m", "striate.engine.worker_main"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env)
         self.mem, self.key, self.plan = None, None, None
+        self.sync = None  # (offset, bytes) of the room for all-reduces in the arena, during a train step
 
     def ask(self, message: dict) -> dict:
         self.post(message)
@@ -131,6 +133,21 @@ class Worker:
         if self.mem is not None:
             self.mem.close()
         self.mem = mem
+
+    def partial_sums(self, arrays) -> list:
+        """The worker's sums at one all-reduce of its shard (shard_groups.py), of the shapes
+        of `arrays`: WorkerRefused when its shard failed before getting there."""
+        reply = self.answer()
+        shapes = [list(a.shape) for a in arrays]
+        if reply.get("sync") != shapes:
+            raise WorkerError(f"striate worker process {self.proc.pid} answered {reply!r} where its sums of "
+                              f"shapes {shapes} were due")
+        return G.split(G.flat(self.mem, self.sync, arrays), arrays)
+
+    def give_totals(self, totals) -> None:
+        """Hand the worker the totals of the all-reduce it is waiting in."""
+        np.concatenate([t.ravel() for t in totals], out=G.flat(self.mem, self.sync, totals))
+        self.post({"op": "totals"})
 
     def grads(self):
         """(layer index, key, the worker's gradient) after a train step."""
@@ -233,19 +250,43 @@ def _usable(model, count: int):
     return None if ws is None else (ws, key)
 
 
-def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0) -> tuple:
-    """Copy a shard into w's arena and start op there; returns where its output will be."""
+def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0, group=None) -> tuple:
+    """Copy a shard into w's arena and start op there; returns where its output will be.
+
+    group (training): (index, start, stop, total, drawn rows) of the shard, whose layers
+    then meet the others' through a WorkerGroup (shard_groups.py): room for their
+    all-reduces and the rows of the drawn masks go into the arena too."""
     out = ((len(xs), *model.output_shape), model.layers[-1].dtype)
     specs = [(xs.shape, xs.dtype), out] + ([(ys.shape, ys.dtype)] if ys is not None else [])
-    ox, oo, *oy = w.prepare(model, key, specs)
+    if group is not None:
+        drawn = group[4]
+        specs += [((_sync_room(model),), np.uint8)] + [(a.shape, a.dtype) for a in drawn.values()]
+    ox, oo, *rest = w.prepare(model, key, specs)
     np.copyto(w.mem.view(ox, xs.shape, xs.dtype), xs)
     message = {"op": op, "x": [ox, list(xs.shape), xs.dtype.str], "out": oo, "reference": reference_path()}
     if ys is not None:
-        np.copyto(w.mem.view(oy[0], ys.shape, ys.dtype), ys)
-        message["y"] = [oy[0], list(ys.shape), ys.dtype.str]
+        oy, *rest = rest
+        np.copyto(w.mem.view(oy, ys.shape, ys.dtype), ys)
+        message["y"] = [oy, list(ys.shape), ys.dtype.str]
         message["weight"] = weight
+    if group is not None:
+        osync, *odrawn = rest
+        w.sync = (osync, _sync_room(model))
+        message["shard"] = list(group[:4])
+        message["sync"] = list(w.sync)
+        message["drawn"] = []
+        for (index, a), offset in zip(drawn.items(), odrawn):
+            np.copyto(w.mem.view(offset, a.shape, a.dtype), a)
+            message["drawn"].append([index, offset, list(a.shape), a.dtype.str])
     w.post(message)
     return (oo, *out)
+
+
+def _sync_room(model) -> int:
+    """Bytes for one all-reduce of any layer: as many float64 values as its params and
+    state hold (layers/sharding.py)."""
+    values = max(sum(a.size for a in {**layer.params, **layer.state}.values()) for layer in model.layers)
+    return max(8 * values, A.ALIGN)
 
 
 def _guarded(model, count: int, run):
@@ -277,25 +318,35 @@ def _guarded(model, count: int, run):
             raise
 
 
-def train(model, steps, x, y, ranges):
+def train(model, steps, x, y, ranges, drawn=None):
     """The shard step of a sharded batch, shard 0 here (through `steps`, the plan of
-    model.layers) and the rest in workers.
+    model.layers) and the rest in workers; drawn: what shard_groups.draw drew for the batch.
 
     Fills the layers' grads (the sum of the shards') and returns (loss, output); None
-    when workers cannot be used (the caller uses threads).
+    when workers cannot be used (the caller uses threads). The layers' state (BatchNorm's
+    running statistics, updated by shard 0) is put back as it was when the step fails,
+    so that the batch redone on threads updates it once.
     """
-    x, y = np.asarray(x), np.asarray(y)
+    x, y, drawn = np.asarray(x), np.asarray(y), drawn or {}
 
     def run(ws, key):
-        weights = [(e - s) / len(x) for s, e in ranges]
-        outs = [_post(model, key, w, "train", x[s:e], y[s:e], weight)
-                for w, (s, e), weight in zip(ws, ranges[1:], weights[1:])]
+        n = len(x)
+        weights = [(e - s) / n for s, e in ranges]
+        outs = [_post(model, key, w, "train", x[s:e], y[s:e], weight, (i, s, e, n, G.rows(drawn, s, e)))
+                for i, (w, (s, e), weight) in enumerate(zip(ws, ranges[1:], weights[1:]), 1)]
         s, e = ranges[0]
-        with threads.one_blas_thread():
-            value, out0 = step(steps, model.loss, x[s:e], y[s:e], weights[0])
-        loss = weights[0] * value
-        for w, weight in zip(ws, weights[1:]):
-            loss += weight * w.answer()["loss"]
+        saved = [(a, a.copy()) for layer in model.layers for a in layer.state.values()]
+        try:
+            with threads.one_blas_thread(), G.attached(model.layers, G.ParentGroup(s, e, n, G.rows(drawn, s, e), ws)):
+                value, out0 = step(steps, model.loss, x[s:e], y[s:e], weights[0])
+            loss = weights[0] * value
+            for w, weight in zip(ws, weights[1:]):
+                loss += weight * w.answer()["loss"]
+        except BaseException:
+            for a, before in saved:
+                a[...] = before
+            raise
+        for w in ws:
             for i, name, g in w.grads():
                 model.layers[i].grads[name] += g
         return loss, np.concatenate([out0] + [w.mem.view(*o).copy() for w, o in zip(ws, outs)])

@@ -13,8 +13,19 @@ import numpy as np
 
 def dropout_mask(shape, rate: float, rng: np.random.Generator, dtype) -> np.ndarray:
     """mask / (1 − rate): 0 with probability rate, 1 / (1 − rate) otherwise."""
+    return mask_from_keep(dropout_keep(shape, rate, rng), rate, dtype)
+
+
+def dropout_keep(shape, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Which values to keep (bool, `shape`): one uniform draw per value, kept where ≥ rate.
+    Row i of a batch's draw depends only on the generator and i, so a batch split into
+    shards can draw the whole batch's once and give each shard its rows."""
+    return rng.random(shape) >= rate
+
+
+def mask_from_keep(keep, rate: float, dtype) -> np.ndarray:
+    """The mask of a keep array: 1 / (1 − rate) where kept, 0 elsewhere."""
     dtype = np.dtype(dtype)
-    keep = rng.random(shape) >= rate
     return keep.astype(dtype) * dtype.type(1.0 / (1.0 - rate))
 
 

@@ -59,10 +59,15 @@ class Layer:
         self._workspace = {True: {}, False: {}}
         self.twin_of: Layer | None = None  # the layer this one is a replica of
 
-    # Layers whose training pass couples the samples of a batch (batch statistics,
-    # random masks drawn per batch) set this to False: the model then never splits a
-    # training batch across threads (see striate.engine.threads). Inference always may.
+    # A layer that cannot compute its part of a training batch split into shards sets
+    # this to False: the model then runs such batches whole (see striate.engine.threads).
+    # Inference always may split. Layers whose training pass couples the samples of a
+    # batch (BatchNorm, Dropout) stay shardable through their shard group.
     shardable = True
+
+    # The engine's ShardGroup while this layer runs one shard of a training batch, None
+    # otherwise (see layers/sharding.py).
+    shard_group = None
 
     # A frozen layer computes, even in training, what inference computes (see the
     # module docstring): only replica(frozen=True) makes one.

@@ -23,10 +23,14 @@ class Dropout(Layer):
     The masks come from `layer.rng`; the same seed gives the same sequence of masks.
     A frozen replica (Layer.replica(frozen=True)) passes x through, drawing nothing.
 
+    A training batch split into shards (self.shard_group, layers/sharding.py) uses the
+    whole batch's mask: the engine calls draw_for_batch(n) on the model's layer before
+    the shards run, which draws exactly what forward would on the whole batch, and each
+    shard takes its rows of it. The masks and the Generator's state after the step are
+    those of the whole batch, bit for bit.
+
     Shape: any input shape, unchanged.
     """
-
-    shardable = False  # masks come from one generator: never split in training
 
     def __init__(self, rate, seed=None):
         super().__init__()
@@ -42,11 +46,30 @@ class Dropout(Layer):
         self.rng = np.random.default_rng(self.seed if self.seed is not None else rng.integers(2**63))
         return input_shape
 
+    @property
+    def shardable(self) -> bool:
+        """A batch's mask is drawn before its shards run: that needs a sample's shape."""
+        return self.input_shape is not None and None not in self.input_shape
+
+    def draw_for_batch(self, n: int):
+        """The keep mask (bool, (n, *input_shape)) that forward(training=True) would draw
+        for a whole batch of n, drawn now from self.rng; None where forward draws nothing."""
+        if self.rate == 0 or self.frozen:
+            return None
+        return F.dropout_keep((n, *self.input_shape), self.rate, self.rng)
+
     def forward(self, x, training=False):
         x = self._check_input(x)
         if not training or self.rate == 0 or self.frozen:  # frozen: inference, with a cache
             return self._keep(training, x, 1)  # the cache: a mask of ones
-        mask = F.dropout_mask(x.shape, self.rate, self.rng, x.dtype)
+        if self.shard_group is None:
+            mask = F.dropout_mask(x.shape, self.rate, self.rng, x.dtype)
+        else:  # this shard's rows of the whole batch's mask
+            keep = self.shard_group.drawn(self)
+            if keep.shape != x.shape:
+                raise ValueError(f"{self.name}: the mask drawn for this shard has shape {keep.shape}, "
+                                 f"the input {x.shape}")
+            mask = F.mask_from_keep(keep, self.rate, x.dtype)
         return self._keep(True, F.dropout(x, mask), mask)
 
     def backward(self, dy, input_grad=True):

@@ -8,6 +8,17 @@ Where the numbers live:
 
 A frozen replica (Layer.replica(frozen=True)) normalises with the running statistics, as
 inference does, and keeps x̂ for a backward pass in which they are constants.
+
+A training batch split into shards (self.shard_group, layers/sharding.py) is normalised
+with the whole batch's statistics, as PyTorch's SyncBatchNorm does across devices: each
+shard adds its partial sums to the others' (three all-reduces per step of (C,) or (2C,)
+values), so the output, every gradient and the running statistics are the whole
+batch's, up to float rounding::
+
+    forward:   Σx ─all-reduce─► μ;   Σ(x − μ)² ─all-reduce─► σ²;   y from μ, σ² (each shard)
+    backward:  [Σdy, Σdy·x̂] ─all-reduce─► dx (each shard);  grads: the shard's own sums,
+               which the engine adds up like every other layer's
+    running statistics: updated once, by shard 0 (the model's own layer), from μ and σ²
 """
 
 from __future__ import annotations
@@ -26,9 +37,6 @@ class _BatchNorm(Layer):
 
     ranks: tuple[int, ...] = ()  # accepted lengths of input_shape
     shape_text = ""
-
-
-    shardable = False  # statistics of the whole batch: never split in training
 
     def __init__(self, momentum=0.1, eps=1e-5, affine=True):
         super().__init__()
@@ -74,15 +82,35 @@ class _BatchNorm(Layer):
         if m < 2:
             raise ValueError(f"{self.name}: training needs more than one value per channel, got input of "
                              f"shape {x.shape}")
-        y, mean, var, cache = F.batch_norm_train(x, gamma, beta, self.eps)
+        group = self.shard_group
+        if group is None:
+            y, mean, var, cache = F.batch_norm_train(x, gamma, beta, self.eps)
+        else:  # one shard of the batch: the statistics of all of them
+            m = m // len(x) * group.total
+            (total,) = group.allreduce_sum([F.batch_norm_sum(x)])
+            mean = total / m
+            centred, square_sum = F.batch_norm_centre(x, mean)
+            (total,) = group.allreduce_sum([square_sum])
+            var = total / m
+            y, cache = F.batch_norm_normalise(centred, var, gamma, beta, self.eps)
+            if group.index != 0:  # the model's own layer (shard 0) keeps the running statistics
+                return self._keep(True, y, cache)
         F.update_running(self.state["running_mean"], mean, self.momentum)
         F.update_running(self.state["running_var"], var * (m / (m - 1)), self.momentum)  # unbiased
         return self._keep(True, y, cache)
 
     def backward(self, dy, input_grad=True):
         dy = self._check_grad(dy)
-        backward = F.batch_norm_eval_backward if self.frozen else F.batch_norm_backward
-        dx, dgamma, dbeta = backward(dy, self._cache, self.params.get("gamma"))
+        gamma, group = self.params.get("gamma"), self.shard_group
+        if self.frozen:
+            dx, dgamma, dbeta = F.batch_norm_eval_backward(dy, self._cache, gamma)
+        elif group is None:
+            dx, dgamma, dbeta = F.batch_norm_backward(dy, self._cache, gamma)
+        else:  # dx needs the whole batch's sums; the grads are this shard's part of them
+            dbeta, dgamma = F.batch_norm_grad_sums(dy, self._cache)
+            totals = group.allreduce_sum([dbeta, dgamma])
+            m = dy.size // dy.shape[-1] // len(dy) * group.total
+            dx = F.batch_norm_input_grad(dy, self._cache, gamma, *totals, m)
         if self.affine:
             self.grads["gamma"], self.grads["beta"] = dgamma, dbeta
         return dx
