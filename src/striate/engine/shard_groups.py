@@ -72,29 +72,44 @@ def _add_up(parts: list) -> list:
 
 
 class Rendezvous:
-    """Where `count` shard threads meet for each all-reduce of one step."""
+    """Where `count` shard threads meet for each all-reduce of one step.
+
+    Each call is one generation: a thread leaves its arrays in the generation's slots and
+    waits until all `count` have; then each adds them up itself. Two sets of slots are
+    used in turn: a thread that has left generation g fills g+1's while a slower one
+    still reads g's, and it cannot get to g+2 before everyone has arrived at g+1, that
+    is, has finished reading g. (threading.Barrier would do, but its abort() can break
+    a wait that every thread had already reached.)
+    """
 
     def __init__(self, count: int):
-        self.barrier = threading.Barrier(count)
-        # two sets of slots, used in turn: a thread that has passed the barrier of call k
-        # fills call k+1's while a slower one still reads call k's; it cannot get to call
-        # k+2 before everyone has arrived at k+1, that is, has finished reading k
+        self.count = count
+        self.cond = threading.Condition()
         self.slots = [[None] * count, [None] * count]
-        self.calls = [0] * count
+        self.generation = 0  # completed all-reduces
+        self.arrived = 0  # threads waiting in the current one
+        self.broken = False
 
     def allreduce_sum(self, index: int, arrays: list) -> list:
-        slots = self.slots[self.calls[index] % 2]
-        self.calls[index] += 1
-        slots[index] = arrays
-        try:
-            self.barrier.wait()
-        except threading.BrokenBarrierError:
-            raise ShardAborted("another shard of this batch failed") from None
+        with self.cond:
+            generation = self.generation
+            slots = self.slots[generation % 2]
+            slots[index] = arrays
+            self.arrived += 1
+            if self.arrived == self.count:
+                self.arrived, self.generation = 0, generation + 1
+                self.cond.notify_all()
+            while self.generation == generation and not self.broken:
+                self.cond.wait()
+            if self.generation == generation:  # aborted before everyone arrived
+                raise ShardAborted("another shard of this batch failed")
         return _add_up(slots)
 
     def abort(self) -> None:
         """Release every thread waiting now or later: they raise ShardAborted."""
-        self.barrier.abort()
+        with self.cond:
+            self.broken = True
+            self.cond.notify_all()
 
 
 class ThreadGroup(ShardGroup):

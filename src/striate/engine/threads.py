@@ -64,6 +64,7 @@ def threads_from_environment() -> int:
 
 _threads = threads_from_environment()
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0  # its threads
 _blas = None  # threadpoolctl controllers of the loaded BLAS libraries, found on first use
 
 
@@ -168,12 +169,16 @@ _AS_IS = nullcontext()
 
 
 def run(work, count: int) -> list:
-    """work(i) for i in range(count), in parallel, BLAS single-threaded; results in order.
+    """work(i) for i in range(count), all at once (shards meet for their all-reduces),
+    BLAS single-threaded; results in order; a failing shard's own error is raised.
     Each thread runs its work with the engine's ufunc buffer (ufunc_buffer.scope): a
     thread does not inherit the caller's."""
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=max(cpu_count() - 1, 1), thread_name_prefix="striate")
+    global _pool, _pool_size
+    if _pool is None or _pool_size < count - 1:  # every shard must run at once: they meet
+        if _pool is not None:
+            _pool.shutdown(wait=False)
+        _pool_size = max(cpu_count() - 1, count - 1, 1)
+        _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="striate")
 
     def scoped(i):
         with ufunc_buffer.scope():

@@ -324,8 +324,9 @@ def train(model, steps, x, y, ranges, drawn=None):
 
     Fills the layers' grads (the sum of the shards') and returns (loss, output); None
     when workers cannot be used (the caller uses threads). The layers' state (BatchNorm's
-    running statistics, updated by shard 0) is put back as it was when the step fails,
-    so that the batch redone on threads updates it once.
+    running statistics, updated by shard 0) is put back as it was when a worker fails,
+    so that the batch redone on threads updates it once; an error of this process's own
+    shard leaves it as the whole batch's step would.
     """
     x, y, drawn = np.asarray(x), np.asarray(y), drawn or {}
 
@@ -342,7 +343,7 @@ def train(model, steps, x, y, ranges, drawn=None):
             loss = weights[0] * value
             for w, weight in zip(ws, weights[1:]):
                 loss += weight * w.answer()["loss"]
-        except BaseException:
+        except WorkerError:  # the batch will be redone on threads
             for a, before in saved:
                 a[...] = before
             raise
