@@ -18,11 +18,15 @@ float32 rounding (the order of the additions differs).
 Layers whose training couples the samples of a batch:
 - BatchNorm normalises with each rank's own statistics (PyTorch DDP's default); its
   running statistics are averaged over the ranks (weighted by n_r / n) in the same
-  Allreduce, so every rank keeps the same state.
+  Allreduce, so every rank keeps the same state. A rank's part split again into shards
+  on its own cores (threads or worker processes, runner.train_local) shares statistics
+  among those shards only (engine/shard_groups.py): the rank computes what its part run
+  whole would, never the global batch's statistics.
 - Dropout draws from its own Generator: before each step rank r jumps a copy of it r
   times (2^127 draws each, PCG64's `jumped`), and afterwards every rank moves it to the
   step's start jumped p times. The masks differ between ranks, a run is reproducible,
-  and the state in a checkpoint is the same on every rank.
+  and the state in a checkpoint is the same on every rank. A rank's own shards take
+  their rows of the mask its part draws whole, from the jumped generator.
 
 A failing rank must not leave the others waiting in a collective: `abort_on_error`
 turns an uncaught exception into one line naming the rank and MPI_Abort, and every

@@ -12,6 +12,14 @@ every model)::
     x, y of shard i ─copy─► arena ─────────► the shard step (shard.py), loss gradient × n_i / n
     layer.grads ◄──── Σ ──── arena ◄──────── its grads, output and loss
 
+BatchNorm and Dropout compute the whole batch's numbers in every shard (shard_groups.py):
+at each of BatchNorm's all-reduces the worker writes its partial sums into its arena and
+says so on its pipe; shard 0, here, adds them to its own, writes the totals back and
+tells the worker to go on. Dropout's whole-batch mask is drawn here before the step, and
+the worker's rows of it (bool) travel in the arena with its x and y. A worker that dies
+mid-step costs the batch a redo on threads, with the same masks and the layers' state
+(running statistics) put back first, so it is updated once.
+
 Nothing but JSON and raw arrays crosses (see arena.py). Each train or predict message
 carries the reference switch (striate.functional.switch), so a worker computes on the
 reference ops exactly when this process does. A model whose layers or loss the registry
