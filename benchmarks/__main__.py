@@ -31,6 +31,8 @@ ROWS = [
     ("LeNet-5 train, batch 256", "train", "lenet5", 256, 256 * 10),
     ("4-conv train, batch 64", "train", "convnet4", 64, 64 * 4),
     ("4-conv train, batch 256", "train", "convnet4", 256, 256 * 2),
+    ("fashion train, batch 64", "train", "fashion", 64, 64 * 4),  # BatchNorm and Dropout
+    ("fashion train, batch 128", "train", "fashion", 128, 128 * 2),
     ("LeNet-5 predict, batch 1", "latency", "lenet5", 1, 300),
     ("LeNet-5 predict, batch 1000", "predict", "lenet5", 1000, 5000),
     ("4-conv predict, batch 1000", "predict", "convnet4", 1000, 1000),

@@ -1,7 +1,7 @@
 """The benchmark networks in both libraries, and their arithmetic cost.
 
-LeNet-5 and the 4-conv net are built from striate's own built-in models; the PyTorch
-twins have the same layers in NCHW. FLOPs count a multiply-add as two operations.
+LeNet-5, the 4-conv net and the Fashion-MNIST net (BatchNorm and Dropout) are built from
+striate's own built-in models; the PyTorch twins have the same layers in NCHW. FLOPs count a multiply-add as two operations.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import striate
 from striate import layers as L
 
-MODELS = ("lenet5", "convnet4")
+MODELS = ("lenet5", "convnet4", "fashion")
 
 
 def striate_model(name: str, seed: int = 0):
@@ -26,6 +26,14 @@ def torch_model(name: str):
             nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
             nn.Linear(84, 10))
+    if name == "fashion":
+        def conv(cin, f):
+            return [nn.Conv2d(cin, f, 3, padding=1, bias=False), nn.BatchNorm2d(f), nn.ReLU()]
+
+        return nn.Sequential(
+            *conv(1, 32), nn.MaxPool2d(2), *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2), nn.Dropout(0.2),
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 256, bias=False), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.3),
+            nn.Linear(256, 10))
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
