@@ -130,7 +130,7 @@ def flat(mem, region, arrays) -> np.ndarray:
     count = sum(a.size for a in arrays)
     if any(a.dtype != dtype for a in arrays) or count * dtype.itemsize > size:
         raise ValueError(f"allreduce_sum: {count} values of {[a.dtype.str for a in arrays]} do not fit a shard's "
-                         f"room of {size} bytes of one dtype (at most as many as the layer's params and state)")
+                         f"room of {size} bytes of one dtype (at most as many as the layer's state holds)")
     return mem.view(offset, (count,), dtype)
 
 

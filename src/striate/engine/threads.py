@@ -20,7 +20,7 @@ shard group the engine attaches to it for the step (layers/sharding.py,
 shard_groups.py): BatchNorm adds up the shards' partial sums and normalises every shard
 with the whole batch's statistics, Dropout takes its rows of the whole batch's mask,
 drawn once before the shards run; output, loss, gradients, running statistics and
-generator state are the whole batch's. The shard threads meet at a barrier for each
+generator state are the whole batch's. The shard threads meet at a rendezvous for each
 all-reduce; a shard that fails breaks it, the others raise ShardAborted, and run()
 reports the failing shard's own error. A layer that cannot be split at all sets
 `shardable = False`, and then the model runs training batches whole.

@@ -291,9 +291,10 @@ def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0, group=None) -
 
 
 def _sync_room(model) -> int:
-    """Bytes for one all-reduce of any layer: as many float64 values as its params and
-    state hold (layers/sharding.py)."""
-    values = max(sum(a.size for a in {**layer.params, **layer.state}.values()) for layer in model.layers)
+    """Bytes for one all-reduce of any layer: as many float64 values as its state holds
+    (layers/sharding.py; BatchNorm's Σdy and Σdy·x̂ are as many as its running mean and
+    variance)."""
+    values = max(sum(a.size for a in layer.state.values()) for layer in model.layers)
     return max(8 * values, A.ALIGN)
 
 

@@ -18,8 +18,8 @@ the whole batch would::
 
 Every shard makes the same allreduce_sum calls in the same order (they run the same
 layers on the same shapes). The arrays of one call share a dtype, and hold together at
-most as many values as the calling layer's params and state (a worker process has that
-much room for them). When one shard fails, the group is aborted and the others'
+most as many values as the calling layer's state (a worker process has that much room
+for them). When one shard fails, the group is aborted and the others'
 allreduce_sum raises ShardAborted, so nobody waits for a shard that will never arrive.
 """
 
