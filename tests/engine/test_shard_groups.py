@@ -281,3 +281,29 @@ def test_a_sharded_batch_norm_step_matches_pytorch_on_the_whole_batch(backend):
     np.testing.assert_allclose(bn.grads["beta"], tbn.bias.grad.numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(conv.grads["kernel"], tconv.weight.grad.numpy().transpose(2, 3, 1, 0),
                                rtol=1e-9, atol=1e-12)
+
+
+def test_two_models_training_at_once_on_threads_do_not_wait_for_each_other(backend):
+    """Each step's shards wait for each other; two steps from two threads of the program,
+    3 shards each on one pool, must both finish, each with its whole-batch result."""
+    if backend == "processes":
+        pytest.skip("the threads' pool is what is tested")
+    expected = [train(seed, 60, 1) for seed in (3, 8)]
+    T.set_threads(3)
+    models = [build(seed) for seed in (3, 8)]
+    batches = [data(m, 60, seed) for m, seed in zip(models, (3, 8))]
+    results = [None, None]
+
+    def one(i):
+        results[i] = models[i].train_step(*batches[i])
+
+    def both():
+        pair = [threading.Thread(target=one, args=(i,)) for i in range(2)]
+        for t in pair:
+            t.start()
+        for t in pair:
+            t.join()
+
+    run_with_timeout(both)
+    for model, result, want in zip(models, results, expected):
+        assert_same((*result, snapshot(model)), want)

@@ -118,7 +118,7 @@ class Runner:
                     rendezvous.abort()  # nobody waits for this shard's sums
                     raise
 
-        results = threads.run(shard, len(ranges))
+        results = threads.run(shard, len(ranges), together=True)
         for r in reps:
             threads.add_grads(model.layers, r.layers)
         loss = sum(w * value for w, (value, _) in zip(weights, results))

@@ -168,13 +168,25 @@ def small_batch(n: int):
 _AS_IS = nullcontext()
 
 
-def run(work, count: int) -> list:
-    """work(i) for i in range(count), all at once (shards meet for their all-reduces),
-    BLAS single-threaded; results in order; a failing shard's own error is raised.
-    Each thread runs its work with the engine's ufunc buffer (ufunc_buffer.scope): a
-    thread does not inherit the caller's."""
+def run(work, count: int, together: bool = False) -> list:
+    """work(i) for i in range(count), in parallel, BLAS single-threaded; results in order;
+    a failing shard's own error is raised. Each thread runs its work with the engine's
+    ufunc buffer (ufunc_buffer.scope): a thread does not inherit the caller's.
+
+    together=True: the works wait for each other (a training step's shard groups), so
+    all of them must run at once: the pool has a thread for each, and such runs go one
+    at a time (two of them sharing the pool could each hold a thread the other's shard
+    waits for)."""
+    with _together if together else _AS_IS:
+        return _run(work, count)
+
+
+_together = threading.Lock()
+
+
+def _run(work, count: int) -> list:
     global _pool, _pool_size
-    if _pool is None or _pool_size < count - 1:  # every shard must run at once: they meet
+    if _pool is None or _pool_size < count - 1:
         if _pool is not None:
             _pool.shutdown(wait=False)
         _pool_size = max(cpu_count() - 1, count - 1, 1)
