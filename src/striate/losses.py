@@ -32,7 +32,23 @@ class CrossEntropy(Loss):
     pred: logits (N, K). target: integer labels (N,) in [0, K), or class probabilities
     (N, K) such as one-hot rows. loss = mean_n(−log softmax(pred_n)[target_n]); the
     gradient (softmax − onehot) / N is computed in the same pass.
+
+    label_smoothing ε (as PyTorch's): the target of each row becomes (1 − ε)·onehot + ε/K,
+    so a confident right answer still costs a little and the logits stay moderate.
     """
+
+    def __init__(self, label_smoothing: float = 0.0):
+        super().__init__()
+        if (not isinstance(label_smoothing, (int, float)) or isinstance(label_smoothing, bool)
+                or not 0.0 <= label_smoothing <= 1.0):
+            raise ValueError(f"CrossEntropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+        self.label_smoothing = float(label_smoothing)
+
+    def get_config(self) -> dict:
+        return {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+
+    def __repr__(self) -> str:
+        return f"CrossEntropy(label_smoothing={self.label_smoothing:g})" if self.label_smoothing else "CrossEntropy()"
 
     def forward(self, pred, target) -> float:
         pred = np.asarray(pred)
@@ -58,7 +74,7 @@ class CrossEntropy(Loss):
             )
         else:
             target = target.astype(pred.dtype, copy=False)
-        loss, self._grad = F.softmax_cross_entropy(pred, target)
+        loss, self._grad = F.softmax_cross_entropy(pred, target, self.label_smoothing)
         return loss
 
 

@@ -21,7 +21,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from . import optim
+from . import losses, optim
 from .datasets import augment as A
 from .progress import plural
 
@@ -42,7 +42,7 @@ class Recipe:
             as fit in it (striate.budget), at most max_epochs.
         augment: None (no augmentation), "standard" (the data set's usual,
             datasets.standard), or transforms as ((name, kwargs), ...).
-        loss: "cross_entropy" or "mse".
+        loss: "cross_entropy" or "mse". label_smoothing: cross-entropy's ε (losses.CrossEntropy).
     """
 
     optimizer: str = "sgd"
@@ -57,6 +57,7 @@ class Recipe:
     max_epochs: int = 40
     augment: object = None
     loss: str = "cross_entropy"
+    label_smoothing: float = 0.0
 
     def replace(self, **changes) -> Recipe:
         """This recipe with the given settings changed; None values leave a setting as it is."""
@@ -81,6 +82,12 @@ class Recipe:
             return optim.Adam(lr=lr, weight_decay=self.weight_decay)
         return optim.SGD(lr=lr, momentum=self.momentum, nesterov=self.momentum > 0, weight_decay=self.weight_decay)
 
+    def loss_for(self):
+        """The loss to compile with: a name, or CrossEntropy with the recipe's label smoothing."""
+        if self.loss == "cross_entropy" and self.label_smoothing:
+            return losses.CrossEntropy(label_smoothing=self.label_smoothing)
+        return self.loss
+
     def describe(self, steps_per_epoch: int | None = None) -> str:
         """One line: "SGD (Nesterov 0.9), lr 0.05 → cosine, batch 64, 3 epochs"."""
         if self.optimizer == "adam":
@@ -96,7 +103,8 @@ class Recipe:
             lr = f"lr {self.lr:g} constant"
         length = (f"epochs fitted to {duration_text(self.time_budget)} (at most {self.max_epochs})"
                   if self.time_budget else plural(self.epochs, "epoch"))
-        return f"{opt}, {lr}, batch {self.batch_size}, {length}"
+        smoothing = f", label smoothing {self.label_smoothing:g}" if self.label_smoothing else ""
+        return f"{opt}, {lr}, batch {self.batch_size}{smoothing}, {length}"
 
 
 def duration_text(seconds: float) -> str:

@@ -235,3 +235,24 @@ def test_recipes_and_plans_count_epochs_alike():
     assert "1 warm-up epoch to lr" in recipe.describe() and recipe.describe().endswith(", 1 epoch")
     assert str(budget.Plan(1, 0.001, 2.0)).startswith("1 epoch of about 2.0s")
     assert str(budget.Plan(2, 0.001, 2.0)).startswith("2 epochs of about 2.0s")
+
+
+def test_label_smoothing_reaches_the_loss_and_the_recipe_line(fake_mnist, tmp_path, capsys):
+    out = tmp_path / "smooth.striate"
+    assert train(fake_mnist, "--label-smoothing", "0.3", "--epochs", "1", "--out", str(out), "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["recipe"].endswith("batch 16, label smoothing 0.3, 1 epoch")
+    (_, _), (xt, yt) = striate.datasets.load("mnist", fake_mnist, progress=False)
+    z = striate.load(out).predict(xt).astype(np.float64)
+    logp = z - z.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    plain = -logp[np.arange(len(yt)), yt].mean()
+    smoothed = 0.7 * plain - 0.3 * logp.mean(1).mean()
+    assert result["test_loss"] == pytest.approx(smoothed, rel=1e-5) and abs(smoothed - plain) > 1e-3
+
+
+@pytest.mark.parametrize("value", ["-0.1", "1.5", "x"])
+def test_label_smoothing_outside_0_1_is_refused(fake_mnist, capsys, value):
+    with pytest.raises(SystemExit):
+        train(fake_mnist, "--label-smoothing", value)
+    assert "expected a number from 0 to 1" in capsys.readouterr().err

@@ -101,6 +101,47 @@ def test_losses_match_pytorch(rng, name):
     np.testing.assert_allclose(loss.backward(), t.grad.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("eps", [0.05, 0.1, 0.5, 1.0])
+@pytest.mark.parametrize("target_kind", ["labels", "probabilities"])
+def test_label_smoothing_matches_pytorch_and_finite_differences(eps, target_kind, rng):
+    from ..oracle import to_torch, torch
+
+    logits = rng.standard_normal((6, 4)) * 3
+    labels = rng.integers(0, 4, 6)
+    target = labels if target_kind == "labels" else rng.dirichlet(np.ones(4), 6)
+    loss = losses.CrossEntropy(label_smoothing=eps)
+    t = to_torch(logits)
+    expected = torch.nn.functional.cross_entropy(t, torch.tensor(target), label_smoothing=eps)
+    expected.backward()
+    assert loss.forward(logits, target) == pytest.approx(expected.item(), rel=1e-12)
+    np.testing.assert_allclose(loss.backward(), t.grad.numpy(), rtol=1e-10, atol=1e-15)
+    numeric = numeric_grad(lambda: losses.CrossEntropy(label_smoothing=eps).forward(logits, target), logits)
+    np.testing.assert_allclose(loss.backward(), numeric, rtol=1e-6, atol=1e-9)
+
+
+def test_label_smoothing_keeps_the_loss_of_a_perfect_answer_above_zero():
+    sure = np.array([[50.0, 0.0, 0.0]])
+    assert losses.CrossEntropy().forward(sure, np.array([0])) == pytest.approx(0.0, abs=1e-12)
+    smoothed = losses.CrossEntropy(label_smoothing=0.3)
+    assert smoothed.forward(sure, np.array([0])) > 5  # 0.2 of the target sits on classes scored e⁻⁵⁰
+    assert smoothed.backward()[0, 0] > 0  # pushes the winning logit down, towards a finite margin
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "0.1", True, float("nan")])
+def test_label_smoothing_outside_0_1_is_refused(bad):
+    with pytest.raises(ValueError, match=r"CrossEntropy: label_smoothing must be a number in \[0, 1\]"):
+        losses.CrossEntropy(label_smoothing=bad)
+
+
+def test_label_smoothing_is_part_of_the_loss_description():
+    from striate import registry
+
+    entry = registry.describe(losses.CrossEntropy(label_smoothing=0.1), registry.LOSSES, "loss")
+    again = registry.create(entry, registry.LOSSES, "loss", "test")
+    assert again.label_smoothing == 0.1 and repr(again) == "CrossEntropy(label_smoothing=0.1)"
+    assert registry.describe(losses.CrossEntropy(), registry.LOSSES, "loss")["config"] == {}
+
+
 def test_loss_lookup_by_name():
     assert isinstance(losses.get("cross_entropy"), losses.CrossEntropy)
     assert isinstance(losses.get("mse"), losses.MSE)

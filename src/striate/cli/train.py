@@ -52,6 +52,17 @@ def fraction(text: str) -> float:
     return value
 
 
+def unit_interval(text: str) -> float:
+    """argparse type of --label-smoothing: a number from 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, e.g. 0.1, got {text!r}")
+    return value
+
+
 def positive(text: str) -> int:
     """argparse type of counts: an int >= 1."""
     try:
@@ -99,6 +110,9 @@ def add_parser(sub) -> None:
     p.add_argument("--schedule", choices=["cosine", "constant"],
                    help="learning rate over the run: cosine decay to 0, or constant")
     p.add_argument("--warmup-epochs", type=int, metavar="N", help="cosine: rise linearly to --lr over N epochs")
+    p.add_argument("--label-smoothing", type=unit_interval, metavar="EPS",
+                   help="cross-entropy against (1 − EPS)·one-hot + EPS/classes instead of one-hot (PyTorch's "
+                        "label_smoothing); 0 turns a recipe's off")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction,
                    help="new random shifts/rotations/flips of the training images every epoch (the recipe's, else "
                         "the data set's usual); --no-augment turns a recipe's off")
@@ -131,7 +145,9 @@ def recipe_for(args) -> recipes.Recipe:
         raise ValueError("--epochs fixes the number of epochs and --time-budget fits it to a budget; give one")
     changes = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "momentum": args.momentum,
                "weight_decay": args.weight_decay, "schedule": args.schedule, "warmup_epochs": args.warmup_epochs,
-               "time_budget": args.time_budget}
+               "time_budget": args.time_budget, "label_smoothing": args.label_smoothing}
+    if args.label_smoothing and recipe.loss != "cross_entropy":
+        raise ValueError(f"--label-smoothing smooths the labels of cross-entropy; this model trains with {recipe.loss}")
     if args.epochs:
         changes["time_budget"] = 0.0  # no budget: the epochs given
     if args.optimizer and args.optimizer != recipe.optimizer:  # another optimizer: its own default rate

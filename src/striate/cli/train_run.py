@@ -79,7 +79,7 @@ def epochs_for(args, recipe, model, x, y, x_val, ckpt, say) -> int:
         say(f"time budget: keeping the {plural(planned['epochs'], 'epoch')} planned when the run began")
         return planned["epochs"]
     steps = -(-len(x) // recipe.batch_size)
-    plan = budget.plan_epochs(model, recipe.optimizer_for(steps, 1), recipe.loss, x, y, recipe.batch_size,
+    plan = budget.plan_epochs(model, recipe.optimizer_for(steps, 1), recipe.loss_for(), x, y, recipe.batch_size,
                               recipe.time_budget, recipe.max_epochs, x_val, recipe.transforms(args.dataset))
     say(f"time budget {args.time_budget or recipe.time_budget:g}s: {plan}")
     return plan.epochs
@@ -138,7 +138,7 @@ def run(args, recipe, x, y, test, class_names, build_model, comm=None) -> int:
         say(f"training on {comm.size} MPI ranks: each takes {-(-recipe.batch_size // comm.size)} or fewer images "
             f"of every batch of {recipe.batch_size}")
     steps = -(-len(x) // recipe.batch_size)
-    model.compile(recipe.optimizer_for(steps, epochs), recipe.loss, ["accuracy"])
+    model.compile(recipe.optimizer_for(steps, epochs), recipe.loss_for(), ["accuracy"])
     split = f", {len(val[0])} validation" if val else ""
     say(f"{args.dataset}: {len(x)} training{split} and {len(x_test)} test images; "
         f"model {name}, {model.count_params():,} parameters")
