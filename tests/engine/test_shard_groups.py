@@ -19,11 +19,21 @@ from striate.engine import workers
 @pytest.fixture(params=["threads", "processes"])
 def backend(request):
     """Shards on threads of this process, or in worker processes (striate.engine.workers)."""
+    yield from _backend(request.param)
+
+
+@pytest.fixture
+def on_threads():
+    """Shards on threads of this process only."""
+    yield from _backend("threads")
+
+
+def _backend(name):
     if not T.blas_available():
         pytest.skip("threadpoolctl found no BLAS library to keep single-threaded: batches run whole")
     saved = T.get_threads(), workers.enabled()
-    workers.set_enabled(request.param == "processes")
-    yield request.param
+    workers.set_enabled(name == "processes")
+    yield name
     T.set_threads(saved[0])
     workers.set_enabled(saved[1])
     workers.shutdown()  # the next test's workers start fresh
@@ -283,11 +293,9 @@ def test_a_sharded_batch_norm_step_matches_pytorch_on_the_whole_batch(backend):
                                rtol=1e-9, atol=1e-12)
 
 
-def test_two_models_training_at_once_on_threads_do_not_wait_for_each_other(backend):
+def test_two_models_training_at_once_on_threads_do_not_wait_for_each_other(on_threads):
     """Each step's shards wait for each other; two steps from two threads of the program,
     3 shards each on one pool, must both finish, each with its whole-batch result."""
-    if backend == "processes":
-        pytest.skip("the threads' pool is what is tested")
     expected = [train(seed, 60, 1) for seed in (3, 8)]
     T.set_threads(3)
     models = [build(seed) for seed in (3, 8)]
