@@ -98,20 +98,25 @@ def keras_mnist(input_shape=(28, 28, 1), classes=10, seed=None) -> Sequential:
 def fashion(input_shape=(28, 28, 1), classes=10, seed=None) -> Sequential:
     """The Fashion-MNIST network: VGG-style 3×3 convolutions with BatchNorm, and dropout.
 
-    [Conv 32 → BatchNorm → ReLU] → pool → [Conv 64 → BatchNorm → ReLU] ×2 → pool →
-    dropout 0.2 → Dense 256 → BatchNorm → ReLU → dropout 0.3 → classes; 861,802
-    parameters. No 3×3 convolution runs on 32 maps at full size, which would cost about
-    twice as much per step for little gain in a 15-minute budget. Its training recipe
-    (shifts and flips, SGD with Nesterov momentum, warm-up then cosine decay, epochs fitted
-    to the time budget) is striate.recipes.get("fashion"), which `striate train --model
-    fashion` uses.
+    Conv 32 → pool → BatchNorm → ReLU → [Conv 64 → BatchNorm → ReLU] ×2 → pool →
+    Dense 256 → BatchNorm → ReLU → dropout 0.3 → classes; 861,802 parameters.
+
+    Built for a 15-minute budget on 2 cores: the first block pools straight after its
+    convolution, so its BatchNorm and ReLU run on a quarter of the values (BatchNorm then
+    normalises the pooled maps: a network of its own, not a rewrite of normalising first),
+    which saves a fifth of the step; no 3×3 convolution runs on 32 maps at full size. The
+    only dropout is before the last layer: with label smoothing and augmentation, more
+    held the network below its training accuracy within the budget. Its training recipe (shifts and
+    flips, label smoothing, SGD with Nesterov momentum, warm-up then cosine decay, epochs
+    fitted to the time budget) is striate.recipes.get("fashion"), which `striate train
+    --model fashion` uses.
     """
     def conv(filters):
         return [L.Conv2D(filters, 3, padding=1, bias=False), L.BatchNorm2D(), L.ReLU()]  # BN's beta is the bias
 
     return Sequential([
-        *conv(32), L.MaxPool2D(2),
-        *conv(64), *conv(64), L.MaxPool2D(2), L.Dropout(0.2),
+        L.Conv2D(32, 3, padding=1, bias=False), L.MaxPool2D(2), L.BatchNorm2D(), L.ReLU(),
+        *conv(64), *conv(64), L.MaxPool2D(2),
         L.Flatten(), L.Dense(256, bias=False), L.BatchNorm1D(), L.ReLU(), L.Dropout(0.3), L.Dense(classes),
     ], input_shape=input_shape, seed=seed)
 

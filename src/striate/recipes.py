@@ -138,8 +138,8 @@ RECIPES = {
     "convnet4": DEFAULT,
     "seed-table": DEFAULT,
     "keras-mnist": Recipe(optimizer="adam", lr=1e-3, schedule="constant", batch_size=128, epochs=15),
-    "fashion": Recipe(lr=0.1, weight_decay=5e-4, warmup_epochs=1, batch_size=128, epochs=12, time_budget=15 * 60,
-                      augment=(("RandomShift", {"max_shift": 2}), ("RandomFlip", {}))),
+    "fashion": Recipe(lr=0.1, weight_decay=5e-4, warmup_epochs=1, batch_size=128, epochs=20, time_budget=15 * 60,
+                      label_smoothing=0.1, augment=(("RandomShift", {"max_shift": 2}), ("RandomFlip", {}))),
     "fcn": Recipe(optimizer="adam", lr=3e-3, epochs=2),
     "autoencoder": Recipe(optimizer="adam", lr=2e-3, epochs=5, loss="mse"),
 }
