@@ -31,7 +31,8 @@ def torch_model(name: str):
             return [nn.Conv2d(cin, f, 3, padding=1, bias=False), nn.BatchNorm2d(f), nn.ReLU()]
 
         return nn.Sequential(
-            *conv(1, 32), nn.MaxPool2d(2), *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2), nn.Dropout(0.2),
+            nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(32), nn.ReLU(),
+            *conv(32, 64), *conv(64, 64), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(64 * 7 * 7, 256, bias=False), nn.BatchNorm1d(256), nn.ReLU(), nn.Dropout(0.3),
             nn.Linear(256, 10))
     return nn.Sequential(

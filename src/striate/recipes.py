@@ -9,8 +9,9 @@ with the same recipes.
 | --- | --- | --- |
 | lenet5, convnet4, seed-table | SGD, Nesterov 0.9, lr 0.05 → cosine, batch 64, 3 epochs | lenet5: 99.0 % on MNIST |
 | keras-mnist | Adam 1e-3 (constant), batch 128, 15 epochs (Keras's example) | 99.2 % on MNIST (11 min on 2 cores) |
-| fashion | shifts of 2 pixels and flips; SGD Nesterov 0.9, weight decay 5e-4, batch 128; | 93.3 % on Fashion-MNIST |
-|         | one warm-up epoch to lr 0.1, then cosine; epochs fitted to a 15-minute budget | |
+| fashion | shifts of 2 pixels and flips, label smoothing 0.1; SGD Nesterov 0.9, weight | 94.2 % on Fashion-MNIST |
+|         | decay 5e-4, batch 128; one warm-up epoch to lr 0.1, then cosine; epochs fitted | |
+|         | to a 15-minute budget | |
 | fcn | Adam 3e-3 → cosine, batch 64, 2 epochs | 98.1 % on MNIST |
 | autoencoder | Adam 2e-3 → cosine, MSE, batch 64, 5 epochs | test MSE 0.0052 |
 """

@@ -134,7 +134,7 @@ def test_a_built_in_model_trains_with_its_recipe_and_flags_override_it(fake_mnis
     assert train(fake_mnist, "--model", "fashion", "--epochs", "1", "--limit", "32", "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["recipe"] == ("SGD (Nesterov 0.9, weight decay 0.0005), 1 warm-up epoch to lr 0.1 → cosine, "
-                                "batch 16, 1 epoch")  # --batch-size and --epochs overrode 128 and the budget
+                                "batch 16, label smoothing 0.1, 1 epoch")  # --batch-size and --epochs overrode 128 and the budget
     assert train(fake_mnist, "--model", "fashion", "--epochs", "1", "--limit", "32", "--no-augment") == 0
     assert "augmenting" not in capsys.readouterr().out
     assert train(fake_mnist, "--model", "fashion", "--epochs", "1", "--limit", "32") == 0
