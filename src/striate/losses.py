@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .functional import loss as F
@@ -39,7 +41,7 @@ class CrossEntropy(Loss):
 
     def __init__(self, label_smoothing: float = 0.0):
         super().__init__()
-        if (not isinstance(label_smoothing, (int, float)) or isinstance(label_smoothing, bool)
+        if (not isinstance(label_smoothing, numbers.Real) or isinstance(label_smoothing, bool)
                 or not 0.0 <= label_smoothing <= 1.0):
             raise ValueError(f"CrossEntropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
         self.label_smoothing = float(label_smoothing)

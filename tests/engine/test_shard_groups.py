@@ -315,3 +315,35 @@ def test_two_models_training_at_once_on_threads_do_not_wait_for_each_other(on_th
     run_with_timeout(both)
     for model, result, want in zip(models, results, expected):
         assert_same((*result, snapshot(model)), want)
+
+
+def test_a_dropout_also_in_another_model_keeps_its_own_mask(backend):
+    """Adding a layer to a second Sequential renumbers it (layer.index); the masks drawn for
+    a sharded step are found by the layer's place in the model being trained instead, so
+    two Dropouts that now share an index still take their own masks, and the workers that
+    hold the model go on serving it."""
+    def build_pair():
+        first, second = L.Dropout(0.5), L.Dropout(0.5)
+        model = striate.Sequential([L.Dense(6), first, L.Dense(6), second, L.Dense(3)], input_shape=(4,), seed=0,
+                                   dtype=np.float64)
+        return model.compile(optim.SGD(0.1), "cross_entropy"), first
+
+    x, y = np.random.default_rng(1).standard_normal((64, 4)), np.arange(64) % 3
+    T.set_threads(1)
+    model, _ = build_pair()
+    whole = [model.train_step(x, y) for _ in range(2)], snapshot(model)
+    T.set_threads(2)
+    model, first = build_pair()
+    striate.Sequential([L.Dense(6), L.Dense(6), L.Dense(6), first])  # first.index becomes 4, the second's
+    assert model.layers[1].index == model.layers[3].index == 4
+    steps = []
+    for _ in range(2):
+        steps.append(model.train_step(x, y))
+        if backend == "processes":
+            steps[-1] = (*steps[-1], [w.proc.pid for w in workers.running()])
+    for (loss, out, *_), (loss_w, out_w) in zip(steps, whole[0]):
+        np.testing.assert_allclose(loss, loss_w, rtol=1e-12)
+        np.testing.assert_allclose(out, out_w, rtol=1e-12, atol=1e-14)
+    assert snapshot(model)["rngs"] == whole[1]["rngs"]
+    if backend == "processes":  # no worker refused its shard and was replaced
+        assert steps[0][2] and steps[0][2] == steps[1][2]

@@ -15,7 +15,7 @@ import striate
 from striate import FormatError
 from striate.errors import TrainingDiverged
 from striate import callbacks as C
-from striate import optim
+from striate import losses, optim
 from striate.io import atomic, checkpoint, document
 from striate.io.lock import lock_file
 from striate.position import Position
@@ -268,6 +268,23 @@ def test_early_stopping_survives_a_resume(tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_run_with_label_smoothing_resumes_bit_identically_and_only_with_it(tmp_path):
+    def smoothed(eps=0.2):
+        net = run.model()
+        return net.compile(net.optimizer, losses.CrossEntropy(label_smoothing=eps), ["accuracy"])
+
+    whole = smoothed()
+    expected = run.snapshot(whole, run.fit(whole))
+    path = tmp_path / "run.ckpt"
+    with pytest.raises(Crash):
+        run.fit(smoothed(), extra=[CrashAt(step=5)], checkpoint=path, checkpoint_every=2)
+    with pytest.raises(ValueError, match=r"written with the loss CrossEntropy\(label_smoothing=0.2\); this model is "
+                                         r"compiled with CrossEntropy\(label_smoothing=0.3\)"):
+        run.fit(smoothed(0.3), checkpoint=path, resume=True)
+    net = smoothed()
+    assert run.snapshot(net, run.fit(net, checkpoint=path, resume=True)) == expected
+
+
 def test_a_checkpoint_loads_as_a_model(tmp_path):
     net = run.model()
     run.fit(net, checkpoint=tmp_path / "run.ckpt")
@@ -281,6 +298,8 @@ def test_a_checkpoint_loads_as_a_model(tmp_path):
     (dict(x=slice(0, 40)), r"'samples': 50"),
     (dict(optimizer="adam"), r"written with the optimizer SGD; this model is compiled with Adam"),
     (dict(loss="mse"), r"written with the loss CrossEntropy; this model is compiled with MSE"),
+    (dict(loss=losses.CrossEntropy(label_smoothing=0.1)),
+     r"written with the loss CrossEntropy\(\); this model is compiled with CrossEntropy\(label_smoothing=0.1\)"),
     (dict(callbacks=[]), r"written with the callbacks \['EarlyStopping', 'History'\]; this fit has \['History'\]"),
     (dict(model="other"), r"written by a different model: float32 \(8, 8, 1\) → Conv2D\(3, 3, padding='same'\), "
                           r"ReLU\(\), .*; this model is float32 \(8, 8, 1\) → Flatten\(\), Dense\(3\)$"),
@@ -293,7 +312,7 @@ def test_resuming_a_different_run_is_refused(tmp_path, change, message):
         net = striate.Sequential([striate.layers.Flatten(), striate.layers.Dense(3)], input_shape=(8, 8, 1))
         net.compile(run.OPTIMIZERS["sgd"](), "cross_entropy", ["accuracy"])
     if change.get("loss"):
-        net.compile(net.optimizer, "mse")
+        net.compile(net.optimizer, change["loss"])
     x, y = run.data()
     cut = change.get("x", slice(None))
     with pytest.raises(ValueError, match=message):

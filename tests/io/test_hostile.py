@@ -78,6 +78,14 @@ def test_a_list_as_the_loss(tmp_path, valid_checkpoint):
     refused(path, "training: unknown loss ['CrossEntropy']", read=checkpoint.read)
 
 
+@pytest.mark.parametrize("config, field", [({"label_smoothing": 5}, "label_smoothing must be a number in [0, 1]"),
+                                           ([0.1], "config must be an object"),
+                                           ({"margin": 1}, "wrong constructor arguments")])
+def test_a_loss_config_that_makes_no_loss(tmp_path, valid_checkpoint, config, field):
+    path = rewrite(tmp_path / "run.ckpt", valid_checkpoint, lambda t, w: t.update(loss_config=config))
+    refused(path, "training: loss CrossEntropy", field, read=checkpoint.read)
+
+
 def test_optimizer_state_nested_600_lists_deep(tmp_path, valid_checkpoint):
     def edit(t, w):
         deep = 0

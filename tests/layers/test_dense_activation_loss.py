@@ -133,6 +133,10 @@ def test_label_smoothing_outside_0_1_is_refused(bad):
         losses.CrossEntropy(label_smoothing=bad)
 
 
+def test_label_smoothing_takes_numpy_numbers():
+    assert losses.CrossEntropy(label_smoothing=np.float32(0.25)).label_smoothing == 0.25
+
+
 def test_label_smoothing_is_part_of_the_loss_description():
     from striate import registry
 

@@ -40,6 +40,7 @@ def in_halves(layer, x, dy, split, drawn=None):
         own, start, stop = parts[i]
         rows = {k: v[start:stop] for k, v in (drawn or {}).items()}
         own.shard_group = PairGroup(i, start, stop, n, rows, meeting)
+        own.shard_group.bind([own])
         try:
             y = own.forward(x[start:stop], training=True)
             return y, own.backward(dy[start:stop]), dict(own.grads)
@@ -83,7 +84,7 @@ def test_dropout_shards_take_their_rows_of_the_whole_batchs_mask():
     x = np.random.default_rng(1).standard_normal((n, *shape)) + 5  # no zeros of its own
     y = whole.forward(x, training=True)
     dx = whole.backward(np.ones_like(x))
-    drawn = {sharded.index: sharded.draw_for_batch(n)}
+    drawn = {0: sharded.draw_for_batch(n)}  # the layer's position in its (one-layer) list
     y_s, dx_s, _ = in_halves(sharded, x, np.ones_like(x), 11, drawn)
     assert np.array_equal(y_s, y) and np.array_equal(dx_s, dx)
     assert sharded.rng.bit_generator.state == whole.rng.bit_generator.state

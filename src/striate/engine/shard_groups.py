@@ -35,13 +35,13 @@ from . import arena as A
 
 
 def draw(layers, n: int) -> dict:
-    """{layer.index: what layer.draw_for_batch(n) drew} for every layer that draws one."""
+    """{position in layers: what layer.draw_for_batch(n) drew} for every layer that draws one."""
     drawn = {}
-    for layer in layers:
+    for position, layer in enumerate(layers):
         if hasattr(layer, "draw_for_batch"):
             value = layer.draw_for_batch(n)
             if value is not None:
-                drawn[layer.index] = value
+                drawn[position] = value
     return drawn
 
 
@@ -53,6 +53,7 @@ def rows(drawn: dict, start: int, stop: int) -> dict:
 @contextmanager
 def attached(layers, group: ShardGroup):
     """Every layer runs with `group` inside the block; none with a group after it."""
+    group.bind(layers)
     for layer in layers:
         layer.shard_group = group
     try:

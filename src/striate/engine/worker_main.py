@@ -12,7 +12,7 @@ Reads messages on stdin and answers each on stdout (framing in arena.py)::
      "weight": w, "reference": r,                  and output into the arena         → {"loss": v}
      "shard": [index, start, stop, n],             its layers meet the parent's shard 0
      "sync": [offset, bytes],                      through a WorkerGroup (shard_groups.py):
-     "drawn": [[layer index, offset, shape,        at each all-reduce, sums into the sync
+     "drawn": [[layer position, offset, shape,       at each all-reduce, sums into the sync
                 dtype], ...]}                      room, then                         → {"sync": shapes}
                                                    and wait for the totals there:
     {"op": "totals"}                               (read only inside a train step)    → the step goes on
@@ -83,7 +83,7 @@ class Worker:
         """The shard group of a train message's shard; None for a batch of its own."""
         if "shard" not in msg:
             return None
-        drawn = {index: self.mem.view(offset, shape, dtype) for index, offset, shape, dtype in msg["drawn"]}
+        drawn = {position: self.mem.view(offset, shape, dtype) for position, offset, shape, dtype in msg["drawn"]}
         return G.WorkerGroup(*msg["shard"], drawn, self.mem, tuple(msg["sync"]), self.stdin, self.stdout)
 
     def build(self, msg: dict) -> dict:

@@ -283,9 +283,9 @@ def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0, group=None) -
         message["shard"] = list(group[:4])
         message["sync"] = list(w.sync)
         message["drawn"] = []
-        for (index, a), offset in zip(drawn.items(), odrawn):
+        for (position, a), offset in zip(drawn.items(), odrawn):
             np.copyto(w.mem.view(offset, a.shape, a.dtype), a)
-            message["drawn"].append([index, offset, list(a.shape), a.dtype.str])
+            message["drawn"].append([position, offset, list(a.shape), a.dtype.str])
     w.post(message)
     return (oo, *out)
 

@@ -6,7 +6,8 @@ weights and its layers' state, such as BatchNorm's running statistics) plus
     tensors  "optimizer.state.<layer>.<param>.<name>"   momentum, Adam's moments
              "callbacks.<i>.<...>"                        e.g. EarlyStopping's best weights
     JSON     "training": {"optimizer": {type, config (lr: a number or a schedule), state},
-                          "loss": "CrossEntropy", "fit": {batch_size, samples, shuffle},
+                          "loss": "CrossEntropy", "loss_config": {label_smoothing, ...},
+                          "fit": {batch_size, samples, shuffle},
                           "position": {epoch, batch, seen, sums, rng, stopped},
                           "rngs": {"layers.<i>": state of that layer's Generator (Dropout)},
                           "callbacks": [{type, state}]}
@@ -45,6 +46,7 @@ class Checkpoint:
     position: Position
     callbacks: list  # [(type name, state)] of fit's stateful callbacks, in order
     rngs: dict  # {"layers.<i>": bit_generator.state} of the layers with a Generator of their own
+    loss_config: dict | None = None  # the loss's settings (label smoothing); None in older checkpoints
 
 
 def write(path, model: Sequential, callbacks, fit_args: dict, pos: Position) -> None:
@@ -52,6 +54,7 @@ def write(path, model: Sequential, callbacks, fit_args: dict, pos: Position) -> 
     tensors = model_file.weights(model)
     training = {"optimizer": state.encode_optimizer(model.optimizer, tensors),
                 "loss": registry.type_name(model.loss, registry.LOSSES, "loss"),
+                "loss_config": registry.describe(model.loss, registry.LOSSES, "loss")["config"],
                 "fit": fit_args, "position": state.encode_position(pos),
                 "rngs": state.encode_layer_rngs(model.layers),
                 "callbacks": state.encode_callbacks(callbacks, tensors)}
@@ -73,19 +76,23 @@ def from_document(doc: dict, tensors: dict, path) -> Checkpoint:
     used = set(model_file.tensor_names(model))
     where = f"{path}: training"
     training = doc["training"]
-    keys = {"optimizer", "loss", "fit", "position", "rngs", "callbacks"}
-    if not isinstance(training, dict) or not keys - {"rngs"} <= set(training) <= keys:
+    keys = {"optimizer", "loss", "loss_config", "fit", "position", "rngs", "callbacks"}
+    if not isinstance(training, dict) or not keys - {"rngs", "loss_config"} <= set(training) <= keys:
         raise FormatError(f"{where}: expected an object with {', '.join(sorted(keys))}")
     optimizer = state.decode_optimizer(training["optimizer"], model.layers, tensors, used, where)
     if not isinstance(training["loss"], str) or training["loss"] not in registry.LOSSES:
         raise FormatError(f"{where}: unknown loss {training['loss']!r:.100}; known: {', '.join(registry.LOSSES)}")
+    loss_config = training.get("loss_config")  # absent in older checkpoints
+    if loss_config is not None:  # its settings must make a loss: checked by making one
+        loss_config = registry.describe(registry.create({"type": training["loss"], "config": loss_config},
+                                                        registry.LOSSES, "loss", where), registry.LOSSES, "loss")["config"]
     fit = _check_fit(training["fit"], where)
     position = state.decode_position(training["position"], where)
     _check_position(position, fit, where)
     rngs = state.decode_layer_rngs(training.get("rngs"), model.layers, where)  # absent in older checkpoints
     callbacks = state.decode_callbacks(training["callbacks"], tensors, used, where)
     model_file.expect_tensors(tensors, used, path)
-    return Checkpoint(model, optimizer, training["loss"], fit, position, callbacks, rngs)
+    return Checkpoint(model, optimizer, training["loss"], fit, position, callbacks, rngs, loss_config)
 
 
 def _check_fit(fit, where) -> dict:
@@ -125,6 +132,9 @@ def restore(ckpt: Checkpoint, model: Sequential, callbacks, fit_args: dict, path
                               ("optimizer", type(model.optimizer).__name__, type(ckpt.optimizer).__name__)):
         if mine != saved:
             raise ValueError(f"{path} was written with the {what} {saved}; this model is compiled with {mine}")
+    if ckpt.loss_config is not None and ckpt.loss_config != model.loss.get_config():
+        saved = registry.create({"type": ckpt.loss, "config": ckpt.loss_config}, registry.LOSSES, "loss", str(path))
+        raise ValueError(f"{path} was written with the loss {saved!r}; this model is compiled with {model.loss!r}")
     pos = ckpt.position
     names = ["loss", *(name for name, _ in model.metrics)]
     if pos.batch and sorted(pos.sums) != sorted(names):

@@ -15,6 +15,9 @@ the whole batch would::
                               order, the same totals on every shard
     group.drawn(layer)        this shard's rows of what layer.draw_for_batch(n) drew,
                               once, on the model's layer before the shards ran
+    group.bind(layers)        the shard's layers, in the model's order: what was drawn is
+                              found by a layer's position there (not by layer.index,
+                              which adding the layer to another model changes)
 
 Every shard makes the same allreduce_sum calls in the same order (they run the same
 layers on the same shapes). The arrays of one call share a dtype, and hold together at
@@ -35,7 +38,12 @@ class ShardGroup:
 
     def __init__(self, index: int, start: int, stop: int, total: int, drawn: dict):
         self.index, self.start, self.stop, self.total = index, start, stop, total
-        self._drawn = drawn  # layer.index → this shard's rows of the layer's draw
+        self._drawn = drawn  # position in the model's layers → this shard's rows of the layer's draw
+        self._positions: dict[int, int] = {}  # id(layer) → its position, set by bind
+
+    def bind(self, layers) -> None:
+        """The shard's copies of the model's layers, in order (see drawn)."""
+        self._positions = {id(layer): i for i, layer in enumerate(layers)}
 
     def allreduce_sum(self, arrays: list) -> list:
         """The sums over every shard of each array (same shapes), in shard order."""
@@ -43,6 +51,7 @@ class ShardGroup:
 
     def drawn(self, layer):
         """This shard's rows of layer.draw_for_batch(total), drawn before the shards ran."""
-        if layer.index not in self._drawn:
+        position = self._positions.get(id(layer))
+        if position not in self._drawn:
             raise RuntimeError(f"{layer.name}: nothing was drawn for it before the shards ran")
-        return self._drawn[layer.index]
+        return self._drawn[position]
