@@ -184,20 +184,30 @@ def run(work, count: int, together: bool = False) -> list:
 _together = threading.Lock()
 
 
-def _run(work, count: int) -> list:
+def _pool_for(count: int) -> ThreadPoolExecutor:
+    """A pool with a thread for each of count − 1 shards. A smaller one is replaced, not
+    shut down: a run that took it from another thread may still be submitting to it (its
+    idle threads end once nobody holds it)."""
     global _pool, _pool_size
-    if _pool is None or _pool_size < count - 1:
-        if _pool is not None:
-            _pool.shutdown(wait=False)
-        _pool_size = max(cpu_count() - 1, count - 1, 1)
-        _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="striate")
+    with _pool_lock:
+        if _pool is None or _pool_size < count - 1:
+            _pool_size = max(cpu_count() - 1, count - 1, 1)
+            _pool = ThreadPoolExecutor(max_workers=_pool_size, thread_name_prefix="striate")
+        return _pool
+
+
+_pool_lock = threading.Lock()
+
+
+def _run(work, count: int) -> list:
+    pool = _pool_for(count)
 
     def scoped(i):
         with ufunc_buffer.scope():
             return work(i)
 
     with one_blas_thread():
-        futures = [_pool.submit(scoped, i) for i in range(1, count)]
+        futures = [pool.submit(scoped, i) for i in range(1, count)]
         try:
             first = work(0)  # the calling thread takes a shard too
         except BaseException as e:
