@@ -106,10 +106,10 @@ def fashion(input_shape=(28, 28, 1), classes=10, seed=None) -> Sequential:
     normalises the pooled maps: a network of its own, not a rewrite of normalising first),
     which saves a fifth of the step; no 3×3 convolution runs on 32 maps at full size. The
     only dropout is before the last layer: with label smoothing and augmentation, more
-    held the network below its training accuracy within the budget. Its training recipe (shifts and
-    flips, label smoothing, SGD with Nesterov momentum, warm-up then cosine decay, epochs
-    fitted to the time budget) is striate.recipes.get("fashion"), which `striate train
-    --model fashion` uses.
+    held the network below its training accuracy within the budget. Its training recipe
+    (shifts and flips, label smoothing, SGD with Nesterov momentum, warm-up then cosine
+    decay, epochs fitted to the time budget) is striate.recipes.get("fashion"), which
+    `striate train --model fashion` uses.
     """
     def conv(filters):
         return [L.Conv2D(filters, 3, padding=1, bias=False), L.BatchNorm2D(), L.ReLU()]  # BN's beta is the bias

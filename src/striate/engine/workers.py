@@ -267,8 +267,8 @@ def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0, group=None) -
     out = ((len(xs), *model.output_shape), model.layers[-1].dtype)
     specs = [(xs.shape, xs.dtype), out] + ([(ys.shape, ys.dtype)] if ys is not None else [])
     if group is not None:
-        drawn = group[4]
-        specs += [((_sync_room(model),), np.uint8)] + [(a.shape, a.dtype) for a in drawn.values()]
+        drawn, room = group[4], _sync_room(model)
+        specs += [((room,), np.uint8)] + [(a.shape, a.dtype) for a in drawn.values()]
     ox, oo, *rest = w.prepare(model, key, specs)
     np.copyto(w.mem.view(ox, xs.shape, xs.dtype), xs)
     message = {"op": op, "x": [ox, list(xs.shape), xs.dtype.str], "out": oo, "reference": reference_path()}
@@ -279,7 +279,7 @@ def _post(model, key, w: Worker, op: str, xs, ys=None, weight=1.0, group=None) -
         message["weight"] = weight
     if group is not None:
         osync, *odrawn = rest
-        w.sync = (osync, _sync_room(model))
+        w.sync = (osync, room)
         message["shard"] = list(group[:4])
         message["sync"] = list(w.sync)
         message["drawn"] = []

@@ -46,7 +46,7 @@ class Checkpoint:
     position: Position
     callbacks: list  # [(type name, state)] of fit's stateful callbacks, in order
     rngs: dict  # {"layers.<i>": bit_generator.state} of the layers with a Generator of their own
-    loss_config: dict | None = None  # the loss's settings (label smoothing); None in older checkpoints
+    saved_loss: object | None = None  # the loss with its settings (label smoothing); None in older checkpoints
 
 
 def write(path, model: Sequential, callbacks, fit_args: dict, pos: Position) -> None:
@@ -82,17 +82,17 @@ def from_document(doc: dict, tensors: dict, path) -> Checkpoint:
     optimizer = state.decode_optimizer(training["optimizer"], model.layers, tensors, used, where)
     if not isinstance(training["loss"], str) or training["loss"] not in registry.LOSSES:
         raise FormatError(f"{where}: unknown loss {training['loss']!r:.100}; known: {', '.join(registry.LOSSES)}")
-    loss_config = training.get("loss_config")  # absent in older checkpoints
-    if loss_config is not None:  # its settings must make a loss: checked by making one
-        loss_config = registry.describe(registry.create({"type": training["loss"], "config": loss_config},
-                                                        registry.LOSSES, "loss", where), registry.LOSSES, "loss")["config"]
+    saved_loss = None  # "loss_config" is absent in older checkpoints; its settings must make a loss
+    if "loss_config" in training:
+        saved_loss = registry.create({"type": training["loss"], "config": training["loss_config"]}, registry.LOSSES,
+                                     "loss", where)
     fit = _check_fit(training["fit"], where)
     position = state.decode_position(training["position"], where)
     _check_position(position, fit, where)
     rngs = state.decode_layer_rngs(training.get("rngs"), model.layers, where)  # absent in older checkpoints
     callbacks = state.decode_callbacks(training["callbacks"], tensors, used, where)
     model_file.expect_tensors(tensors, used, path)
-    return Checkpoint(model, optimizer, training["loss"], fit, position, callbacks, rngs, loss_config)
+    return Checkpoint(model, optimizer, training["loss"], fit, position, callbacks, rngs, saved_loss)
 
 
 def _check_fit(fit, where) -> dict:
@@ -132,9 +132,9 @@ def restore(ckpt: Checkpoint, model: Sequential, callbacks, fit_args: dict, path
                               ("optimizer", type(model.optimizer).__name__, type(ckpt.optimizer).__name__)):
         if mine != saved:
             raise ValueError(f"{path} was written with the {what} {saved}; this model is compiled with {mine}")
-    if ckpt.loss_config is not None and ckpt.loss_config != model.loss.get_config():
-        saved = registry.create({"type": ckpt.loss, "config": ckpt.loss_config}, registry.LOSSES, "loss", str(path))
-        raise ValueError(f"{path} was written with the loss {saved!r}; this model is compiled with {model.loss!r}")
+    if ckpt.saved_loss is not None and ckpt.saved_loss.get_config() != model.loss.get_config():
+        raise ValueError(f"{path} was written with the loss {ckpt.saved_loss!r}; this model is compiled with "
+                         f"{model.loss!r}")
     pos = ckpt.position
     names = ["loss", *(name for name, _ in model.metrics)]
     if pos.batch and sorted(pos.sums) != sorted(names):
